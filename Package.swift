@@ -16,7 +16,7 @@ let package = Package(
         // The public C header, imported so that `@c @implementation` checks every export against it.
         .systemLibrary(name: "CTokenAuth", path: "include"),
         .target(name: "TokenAuthCore", dependencies: ["CSQLite", "COpenSSL"]),
-        .target(name: "TokenAuth", dependencies: ["CTokenAuth", "TokenAuthCore"]),
+        .target(name: "TokenAuth", dependencies: ["CTokenAuth", "TokenAuthCore"], exclude: ["tokenauth.map"]),
         .testTarget(name: "TokenAuthCoreTests", dependencies: ["TokenAuthCore"]),
         .testTarget(name: "TokenAuthABITests", dependencies: ["TokenAuth", "CTokenAuth"]),
     ]

@@ -1,0 +1,46 @@
+import CTokenAuth
+import TokenAuthCore
+
+/// Opens (creating if needed) the database at `path`; ":memory:" gives a private in-memory store.
+@c @implementation
+public func ta_open(_ path: UnsafePointer<CChar>?, _ config: UnsafePointer<ta_config>?,
+                    _ out_store: UnsafeMutablePointer<OpaquePointer?>?) -> ta_status {
+    out_store?.pointee = nil
+    return abiCall {
+        guard let out_store else { throw TokenAuthError(.invalidArgument, "out_store is NULL") }
+        let location = try Convert.string(path, "path")
+        var configuration = StoreConfiguration()
+        if let config = config?.pointee {
+            configuration.tokenPrefix = try Convert.optionalString(config.token_prefix, "token_prefix")
+            configuration.defaultRateLimit = config.default_rate_limit
+            configuration.defaultRateWindowMS = config.default_rate_window_ms
+            configuration.usageFlushMS = config.usage_flush_ms
+            configuration.busyTimeoutMS = config.busy_timeout_ms
+        }
+        let store = try TokenStore.open(path: location, configuration: configuration)
+        out_store.pointee = OpaquePointer(Unmanaged.passRetained(store).toOpaque())
+    }
+}
+
+/// Writes all usage still held in memory.
+@c @implementation
+public func ta_flush(_ store: OpaquePointer?) -> ta_status {
+    abiCall { try Convert.requireStore(store).flush() }
+}
+
+/// Flushes, then frees the handle. NULL is a no-op.
+@c @implementation
+public func ta_close(_ store: OpaquePointer?) {
+    LastError.clear()
+    guard let store else { return }
+    let unmanaged = Unmanaged<TokenStore>.fromOpaque(UnsafeRawPointer(store))
+    unmanaged.takeUnretainedValue().close()
+    unmanaged.release()
+}
+
+/// For tests: makes the store's clock read `now_ms` (0 returns it to the wall clock).
+@c @implementation
+public func ta_set_clock(_ store: OpaquePointer?, _ now_ms: Int64) {
+    LastError.clear()
+    Convert.store(store)?.setClock(now_ms)
+}

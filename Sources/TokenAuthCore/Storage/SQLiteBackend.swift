@@ -1,0 +1,215 @@
+import CSQLite
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The embedded backend: one SQLite file in WAL mode. One writer connection behind a lock serialises
+/// this handle's writes (other processes are serialised by SQLite's own locks, waiting up to
+/// busy_timeout); verification and reads use a pool of reader connections, which never wait for a
+/// writer in WAL mode.
+final class SQLiteBackend: StorageBackend, @unchecked Sendable {
+    let tokenPrefix: String
+    private let location: Location
+    private let busyTimeoutMS: Int32
+    private let writer: Locked<SQLiteConnection>
+    private let readers = Locked<[SQLiteConnection]>([])
+    private let closed = Atomic<Bool>(false)
+
+    /// Where the database lives: a file, or a private in-memory database shared by this handle's
+    /// connections (SQLite's memdb VFS; a name starting with '/' is shared within the process).
+    private struct Location {
+        let path: String
+        let isURI: Bool
+        let isMemory: Bool
+
+        private static let memoryCounter = Atomic<Int>(0)
+
+        init(_ path: String) {
+            if path == ":memory:" {
+                let number = Self.memoryCounter.add(1, ordering: .relaxed).newValue
+                self.path = "file:/tokenauth-memory-\(getpid())-\(number)?vfs=memdb"
+                isURI = true
+                isMemory = true
+            } else {
+                self.path = path
+                isURI = false
+                isMemory = false
+            }
+        }
+    }
+
+    init(path: String, requestedPrefix: String?, busyTimeoutMS: Int32) throws {
+        guard sqlite3_threadsafe() != 0 else {
+            throw TokenAuthError(.storageError, "the system SQLite was built without thread safety")
+        }
+        location = Location(path)
+        self.busyTimeoutMS = busyTimeoutMS
+        let connection = try Self.connect(location, readOnly: false, busyTimeoutMS: busyTimeoutMS)
+        tokenPrefix = try Self.prepare(connection, isMemory: location.isMemory, requestedPrefix: requestedPrefix)
+        writer = Locked(connection)
+    }
+
+    private static func connect(_ location: Location, readOnly: Bool, busyTimeoutMS: Int32) throws -> SQLiteConnection {
+        do {
+            let connection = try SQLiteConnection(path: location.path, uri: location.isURI, busyTimeoutMS: busyTimeoutMS)
+            // A file that is not a database is only noticed on the first read (GRDB issue #54): probe now.
+            try connection.execute("SELECT count(*) FROM sqlite_master")
+            if readOnly { try connection.execute("PRAGMA query_only=1") }
+            return connection
+        } catch let error as SQLiteError {
+            throw error.asTokenAuthError
+        }
+    }
+
+    /// Switches to WAL, creates or migrates the schema, and settles the token prefix; returns it.
+    private static func prepare(_ db: SQLiteConnection, isMemory: Bool, requestedPrefix: String?) throws -> String {
+        do {
+            if !isMemory {
+                // WAL: readers do not block the writer and the writer does not block readers
+                // (https://sqlite.org/wal.html). The pragma returns a row; sqlite3_exec steps it.
+                try db.execute("PRAGMA journal_mode=WAL")
+            }
+            try db.setDurability(.full)
+            try db.execute("BEGIN IMMEDIATE")
+            do {
+                let prefix = try migrate(db, requestedPrefix: requestedPrefix)
+                try db.execute("COMMIT")
+                return prefix
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw error
+            }
+        } catch let error as SQLiteError {
+            throw error.asTokenAuthError
+        }
+    }
+
+    private static func integer(_ db: SQLiteConnection, _ sql: String) throws -> Int64 {
+        var value: Int64 = 0
+        try db.statement(sql).run([]) { value = $0.int(0) }
+        return value
+    }
+
+    private static func migrate(_ db: SQLiteConnection, requestedPrefix: String?) throws -> String {
+        let applicationID = try integer(db, "PRAGMA application_id")
+        var version = try integer(db, "PRAGMA user_version")
+        if applicationID == 0, version == 0, try integer(db, "SELECT count(*) FROM sqlite_master") == 0 {
+            try db.execute("PRAGMA application_id=\(Schema.applicationID)")
+        } else if applicationID != Schema.applicationID {
+            throw TokenAuthError(.conflict, "the file is a SQLite database of another application, not a libtokenauth database")
+        }
+        guard version <= Schema.currentVersion else {
+            throw TokenAuthError(.conflict, "the database has schema version \(version), newer than this library's \(Schema.currentVersion); upgrade libtokenauth")
+        }
+        let isNew = version == 0
+        while version < Schema.currentVersion {
+            try db.execute(Schema.migrations[Int(version)])
+            version += 1
+            try db.execute("PRAGMA user_version=\(version)")
+        }
+        let access = SQLiteAccess(db: db)
+        if isNew {
+            let prefix = requestedPrefix ?? TokenFormat.defaultPrefix
+            try db.statement("INSERT INTO meta(key, value) VALUES('token_prefix', ?1), ('catalog_version', '1')")
+                .run([.text(prefix)])
+            for (name, definition) in ScopeCatalog.standard.definitions.sorted(by: { $0.key < $1.key }) {
+                try access.putScope(name, definition)
+            }
+            return prefix
+        }
+        var stored: String?
+        try db.statement("SELECT value FROM meta WHERE key = 'token_prefix'").run([]) { stored = $0.text(0) }
+        guard let stored else { throw TokenAuthError.internal("the database has no token prefix") }
+        if let requestedPrefix, requestedPrefix != stored {
+            throw TokenAuthError(.conflict, "the database's token prefix is \"\(stored)\"; it cannot be opened with \"\(requestedPrefix)\"")
+        }
+        return stored
+    }
+
+    // MARK: transactions
+
+    func read<T>(_ body: (any StorageReader) throws -> T) throws -> T {
+        try withReader { db in
+            try db.execute("BEGIN")
+            do {
+                let result = try body(SQLiteAccess(db: db))
+                try db.execute("COMMIT")
+                return result
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    func write<T>(_ durability: Durability, _ body: (any StorageWriter) throws -> T) throws -> T {
+        guard !closed.load(ordering: .acquiring) else { throw TokenAuthError.internal("the store is closed") }
+        return try writer.withLock { db in
+            try Self.mapErrors {
+                try db.setDurability(durability)
+                // IMMEDIATE takes the write lock up front, so a busy database fails (or waits) here,
+                // never half-way through the call.
+                try db.execute("BEGIN IMMEDIATE")
+                do {
+                    let result = try body(SQLiteAccess(db: db))
+                    try db.execute("COMMIT")
+                    return result
+                } catch {
+                    try? db.execute("ROLLBACK")
+                    throw error
+                }
+            }
+        }
+    }
+
+    func lookup(digest: UnsafeRawBufferPointer) throws -> VerificationLookup? {
+        try withReader { db in
+            var found: VerificationLookup?
+            try db.statement("""
+                SELECT t.digest, t.id, t.kind, t.owner, t.owner_removed, t.expanded, t.expires_at, t.active,
+                       t.revoke_at, t.rate_limit, t.rate_window_ms, m.id, m.active, m.permissions,
+                       (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'catalog_version')
+                FROM tokens t LEFT JOIN members m ON t.kind = 1 AND t.owner_removed = 0 AND m.id = t.owner
+                WHERE t.digest = ?1
+                """).run([.blob(Array(digest))]) { row in
+                guard let kind = TokenKind(rawValue: Int32(truncatingIfNeeded: row.int(2))) else { return }
+                let limit = UInt32(clamping: row.int(9))
+                found = VerificationLookup(
+                    digest: row.blob(0), id: row.text(1), kind: kind, owner: row.optionalText(3),
+                    ownerRemoved: row.bool(4), expandedScopes: row.text(5), expiresAt: row.int(6),
+                    active: row.bool(7), revokeAt: row.optionalInt(8),
+                    rateLimit: limit == 0 ? nil : RateLimit(limit: limit, windowMS: UInt32(clamping: row.int(10))),
+                    ownerMember: row.isNull(11) ? nil : Member(id: row.text(11), active: row.bool(12), permissions: words(row.text(13))),
+                    catalogVersion: row.int(14))
+            }
+            return found
+        }
+    }
+
+    /// Runs `body` on a pooled reader connection (opened on first need), returning it afterwards.
+    private func withReader<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        guard !closed.load(ordering: .acquiring) else { throw TokenAuthError.internal("the store is closed") }
+        let connection = try readers.withLock { $0.popLast() }
+            ?? Self.connect(location, readOnly: true, busyTimeoutMS: busyTimeoutMS)
+        defer { readers.withLock { $0.append(connection) } }
+        return try Self.mapErrors { try body(connection) }
+    }
+
+    private static func mapErrors<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SQLiteError {
+            throw error.asTokenAuthError
+        }
+    }
+
+    func close() {
+        closed.store(true, ordering: .releasing)
+        readers.withLock { pool in
+            for connection in pool { connection.close() }
+            pool.removeAll()
+        }
+        writer.withLock { $0.close() }
+    }
+}

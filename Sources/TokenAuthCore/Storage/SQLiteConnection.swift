@@ -1,0 +1,126 @@
+import CSQLite
+
+/// A value bound to or read from a statement.
+enum SQLValue {
+    case null
+    case int(Int64)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// One SQLite connection with its cache of prepared statements (GRDB's pattern). Not thread-safe:
+/// its owner serialises access (the writer behind a mutex, readers one thread at a time from a pool).
+final class SQLiteConnection {
+    /// `SQLITE_TRANSIENT`: SQLite copies a bound value before `bind` returns (the macro is not importable).
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    let handle: OpaquePointer
+    private var statements: [String: Statement] = [:]
+    private var synchronous: Durability?
+    private var isClosed = false
+
+    /// Opens `path`. `sqlite3_open_v2` may hand back a handle even when it fails; it is closed here
+    /// ("Whether or not an error occurs when it is opened, resources associated with the database
+    /// connection handle should be released by passing it to sqlite3_close()").
+    init(path: String, uri: Bool, busyTimeoutMS: Int32) throws {
+        var db: OpaquePointer?
+        // NOMUTEX: each connection is used by one thread at a time (the owner's lock), so SQLite's own
+        // per-connection mutex would only cost time.
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        if uri { flags |= SQLITE_OPEN_URI }
+        let code = sqlite3_open_v2(path, &db, flags, nil)
+        guard code == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
+            sqlite3_close_v2(db)
+            throw TokenAuthError(.storageError, "cannot open the database: \(message)")
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, busyTimeoutMS)
+    }
+
+    deinit { close() }
+
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        for statement in statements.values { statement.finalize() }
+        statements.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs SQL without results (several statements allowed), stepping each to completion.
+    func execute(_ sql: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        let code = sqlite3_exec(handle, sql, nil, nil, &message)
+        if code != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(code))
+            sqlite3_free(message)
+            throw SQLiteError.failure(code: code, message: text)
+        }
+    }
+
+    /// A cached prepared statement (SQLITE_PREPARE_PERSISTENT: it lives as long as the connection).
+    func statement(_ sql: String) throws -> Statement {
+        if let cached = statements[sql] { return cached }
+        var raw: OpaquePointer?
+        let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
+        guard code == SQLITE_OK, let raw else { throw error(code) }
+        let statement = Statement(handle: raw, connection: self)
+        statements[sql] = statement
+        return statement
+    }
+
+    /// Drops a statement whose step failed: "sqlite3_reset won't be able to restore it" (GRDB).
+    func evict(_ statement: Statement) {
+        if let key = statements.first(where: { $0.value === statement })?.key { statements[key] = nil }
+        statement.finalize()
+    }
+
+    /// Sets `PRAGMA synchronous` for the next transactions: FULL syncs the WAL on every commit, so a
+    /// committed change survives a power loss; NORMAL survives a process crash only.
+    func setDurability(_ durability: Durability) throws {
+        guard synchronous != durability else { return }
+        try execute(durability == .full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
+        synchronous = durability
+    }
+
+    func error(_ code: Int32) -> SQLiteError {
+        .failure(code: code, message: String(cString: sqlite3_errmsg(handle)))
+    }
+
+    var changes: Int { Int(sqlite3_changes(handle)) }
+}
+
+/// A failed SQLite call, with the extended result code.
+enum SQLiteError: Error {
+    case failure(code: Int32, message: String)
+
+    var asTokenAuthError: TokenAuthError {
+        switch self {
+        case .failure(let code, let message):
+            let primary = code & 0xFF
+            let what: String
+            switch primary {
+            case SQLITE_BUSY, SQLITE_LOCKED: what = "the database is busy (another writer held it past busy_timeout)"
+            case SQLITE_FULL: what = "the disk or database is full"
+            case SQLITE_READONLY: what = "the database is read-only"
+            case SQLITE_NOTADB: what = "the file is not a database"
+            case SQLITE_CORRUPT: what = "the database file is corrupt"
+            case SQLITE_IOERR: what = "an I/O error occurred"
+            case SQLITE_CANTOPEN: what = "the database file cannot be opened"
+            case SQLITE_CONSTRAINT: return .internal("storage constraint failed: \(message)")
+            default: what = "storage failed"
+            }
+            return TokenAuthError(.storageError, "\(what): \(message) (SQLite code \(code))")
+        }
+    }
+}
+
+/// How durable a write transaction must be when it returns.
+public enum Durability: Sendable {
+    /// Survives a power loss: every change of a token's state, a member or the catalog.
+    case full
+    /// Survives a crash of the process: creating and renaming tokens, audit-only writes, usage.
+    case normal
+}

@@ -1,0 +1,80 @@
+/// The database schema, versioned by `PRAGMA user_version`; `PRAGMA application_id` marks the file as
+/// a libtokenauth database so that another application's SQLite file is never taken over.
+enum Schema {
+    /// 'TAK1' — tells libtokenauth databases apart from any other SQLite file.
+    static let applicationID: Int64 = 0x5441_4B31
+    static let currentVersion: Int64 = 1
+
+    /// Migration n brings a database from user_version n-1 to n. Append; never edit a shipped one.
+    static let migrations: [String] = [
+        """
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE scopes(
+            name TEXT PRIMARY KEY,
+            implies TEXT NOT NULL DEFAULT '',
+            description TEXT
+        ) WITHOUT ROWID;
+        CREATE TABLE members(
+            id TEXT PRIMARY KEY,
+            active INTEGER NOT NULL,
+            permissions TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE tokens(
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            digest BLOB NOT NULL UNIQUE,
+            hint TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind INTEGER NOT NULL,
+            owner TEXT,
+            owner_removed INTEGER NOT NULL DEFAULT 0,
+            created_by TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            expanded TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            active INTEGER NOT NULL,
+            revoke_at INTEGER,
+            rate_limit INTEGER NOT NULL,
+            rate_window_ms INTEGER NOT NULL,
+            rotated_from TEXT,
+            rotated_to TEXT,
+            use_count INTEGER NOT NULL DEFAULT 0,
+            denied_count INTEGER NOT NULL DEFAULT 0,
+            last_used_at INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX tokens_owner ON tokens(owner);
+        CREATE INDEX tokens_created ON tokens(created_at, seq);
+        CREATE TABLE usage_daily(
+            token_id TEXT NOT NULL,
+            day INTEGER NOT NULL,
+            uses INTEGER NOT NULL DEFAULT 0,
+            denied INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY(token_id, day)
+        ) WITHOUT ROWID;
+        CREATE TABLE usage_counts(
+            token_id TEXT NOT NULL,
+            day INTEGER NOT NULL,
+            dimension TEXT NOT NULL,
+            key TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY(token_id, dimension, day, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE audit(
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            event TEXT NOT NULL,
+            actor TEXT,
+            token_id TEXT,
+            member_id TEXT,
+            detail TEXT NOT NULL,
+            agg_key TEXT UNIQUE,
+            agg_count INTEGER,
+            agg_first INTEGER,
+            agg_last INTEGER
+        );
+        CREATE INDEX audit_at ON audit(at, seq);
+        CREATE INDEX audit_token ON audit(token_id);
+        """,
+    ]
+}

@@ -1,0 +1,111 @@
+/// What the core needs from a database. SQLite is the embedded implementation; a backend for fleets
+/// (PostgreSQL) implements the same protocols. Every method throws `TokenAuthError`.
+protocol StorageBackend: AnyObject, Sendable {
+    /// The store's token prefix, fixed when the database was created.
+    var tokenPrefix: String { get }
+
+    /// Runs `body` in one read transaction (a consistent snapshot).
+    func read<T>(_ body: (any StorageReader) throws -> T) throws -> T
+
+    /// Runs `body` in one write transaction, committed with `durability` before this returns, or
+    /// rolled back entirely if `body` throws.
+    func write<T>(_ durability: Durability, _ body: (any StorageWriter) throws -> T) throws -> T
+
+    /// The verification view of the token with this SHA-256 digest, read in one statement.
+    func lookup(digest: UnsafeRawBufferPointer) throws -> VerificationLookup?
+
+    func close()
+}
+
+protocol StorageReader {
+    func catalog() throws -> ScopeCatalog
+    /// Increases with every change to the catalog.
+    func catalogVersion() throws -> Int64
+    func member(_ id: String) throws -> Member?
+    func members() throws -> [Member]
+    func token(id: String) throws -> TokenRecord?
+    /// Every token, newest first (created_at descending, then the latest created first).
+    func tokens() throws -> [TokenRecord]
+    func tokenExists(id: String) throws -> Bool
+    func dailyUsage(tokenID: String, fromDay: Int64) throws -> [DailyUsage]
+    func usageCounts(tokenID: String, dimension: UsageDimension, fromDay: Int64) throws -> [(key: String, count: Int64)]
+    func audit(_ filter: AuditFilter) throws -> [AuditEntry]
+}
+
+extension StorageBackend {
+    /// The catalog and its version, read together.
+    func loadCatalog() throws -> (catalog: ScopeCatalog, version: Int64) {
+        try read { (try $0.catalog(), try $0.catalogVersion()) }
+    }
+}
+
+protocol StorageWriter: StorageReader {
+    func putScope(_ name: String, _ definition: ScopeDefinition) throws
+    func putMember(_ member: Member) throws
+    func deleteMember(_ id: String) throws
+    /// Revokes for good and disowns every personal token of `owner`; returns how many were live.
+    func disownPersonalTokens(owner: String, at now: Int64) throws -> Int
+    func insertToken(_ token: TokenRecord, digest: [UInt8]) throws
+    /// Writes the mutable fields: name, active, revoke_at, rotated_to.
+    func updateToken(_ token: TokenRecord) throws
+    func deleteToken(id: String) throws
+    func appendAudit(_ record: AuditRecord) throws
+    /// Adds to the aggregated entry with `key`, creating it if needed.
+    func aggregateAudit(_ record: AuditRecord, key: String, count: Int64, firstAt: Int64, lastAt: Int64) throws
+    func applyUsage(_ usage: TokenUsage, tokenID: String) throws
+}
+
+/// The token fields verification needs, with its owner and the catalog version, read atomically.
+struct VerificationLookup {
+    var digest: [UInt8]
+    var id: String
+    var kind: TokenKind
+    var owner: String?
+    var ownerRemoved: Bool
+    var expandedScopes: String
+    var expiresAt: Int64
+    var active: Bool
+    var revokeAt: Int64?
+    var rateLimit: RateLimit?
+    var ownerMember: Member?
+    var catalogVersion: Int64
+}
+
+struct DailyUsage {
+    var day: Int64
+    var uses: Int64
+    var denied: Int64
+}
+
+enum UsageDimension: String {
+    case scope, operation, status
+}
+
+/// One audit entry to write.
+struct AuditRecord {
+    var at: Int64
+    var event: String
+    var actor: String?
+    var tokenID: String?
+    var memberID: String?
+    var detail: JSON
+}
+
+/// One audit entry read back; `detail` is the stored JSON with the aggregate fields added.
+struct AuditEntry {
+    var at: Int64
+    var event: String
+    var actor: String?
+    var tokenID: String?
+    var memberID: String?
+    var detail: String
+}
+
+struct AuditFilter {
+    var tokenID: String?
+    var actor: String?
+    var event: String?
+    var since: Int64?
+    var until: Int64?
+    var limit: Int64
+}

@@ -1,0 +1,60 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Milliseconds since the Unix epoch, from the wall clock unless a test has pinned it.
+final class StoreClock: Sendable {
+    private let pinned = Atomic<Int64>(0)
+
+    /// Pins the clock at `ms`; 0 returns it to the wall clock.
+    func pin(_ ms: Int64) { pinned.store(ms, ordering: .relaxed) }
+
+    var nowMS: Int64 {
+        let value = pinned.load(ordering: .relaxed)
+        return value != 0 ? value : Self.wallClockMS()
+    }
+
+    static func wallClockMS() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) &* 1000 &+ Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// A monotonic time for intervals (flush scheduling), in milliseconds.
+    static func monotonicMS() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) &* 1000 &+ Int64(ts.tv_nsec) / 1_000_000
+    }
+}
+
+/// UTC calendar days, as used by the per-day usage statistics.
+enum UTCDay {
+    static let millisecondsPerDay: Int64 = 86_400_000
+
+    /// The day number (days since 1970-01-01) containing `ms`.
+    static func day(of ms: Int64) -> Int64 {
+        let (q, r) = ms.quotientAndRemainder(dividingBy: millisecondsPerDay)
+        return r < 0 ? q - 1 : q
+    }
+
+    /// "YYYY-MM-DD" for a day number (Howard Hinnant's civil_from_days).
+    static func format(_ day: Int64) -> String {
+        let z = day + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
+    }
+
+    private static func pad(_ value: Int64, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+}

@@ -1,0 +1,44 @@
+import COpenSSL
+
+/// The few OpenSSL primitives the library needs: the CSPRNG, SHA-256, constant-time comparison.
+enum Crypto {
+    /// SHA-256 through OpenSSL 3's fetched-algorithm path: fetching the digest once avoids the implicit
+    /// fetch that the one-shot `SHA256()` and `EVP_get_digestbyname` paths pay on every call.
+    private nonisolated(unsafe) static let sha256: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
+
+    static let digestLength = 32
+
+    /// `count` bytes from `RAND_bytes`, or nil if the generator failed (never silently weak).
+    static func randomBytes(_ count: Int) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let ok = bytes.withUnsafeMutableBytes { RAND_bytes($0.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(count)) }
+        return ok == 1 ? bytes : nil
+    }
+
+    /// SHA-256 of `bytes` into `out` (32 bytes). Returns false if OpenSSL failed.
+    static func sha256(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Bool {
+        guard let md = sha256, out.count >= digestLength else { return false }
+        var length: UInt32 = 0
+        return EVP_Digest(bytes.baseAddress, bytes.count,
+                          out.baseAddress?.assumingMemoryBound(to: UInt8.self), &length, md, nil) == 1
+            && length == UInt32(digestLength)
+    }
+
+    static func sha256(_ bytes: [UInt8]) -> [UInt8]? {
+        var digest = [UInt8](repeating: 0, count: digestLength)
+        let ok = bytes.withUnsafeBytes { input in digest.withUnsafeMutableBytes { sha256(input, into: $0) } }
+        return ok ? digest : nil
+    }
+
+    /// Constant-time equality (`CRYPTO_memcmp`): no early exit on the first differing byte.
+    static func constantTimeEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        guard a.count > 0 else { return true }
+        return CRYPTO_memcmp(a.baseAddress, b.baseAddress, a.count) == 0
+    }
+
+    /// Overwrites secret bytes so they do not linger in freed memory (`OPENSSL_cleanse`).
+    static func wipe(_ bytes: inout [UInt8]) {
+        bytes.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) }
+    }
+}

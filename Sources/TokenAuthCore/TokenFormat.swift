@@ -1,0 +1,78 @@
+/// The public token format `<prefix><k>_<R><C>` (see the header): generation and offline checking.
+struct TokenFormat: Sendable {
+    static let randomLength = 32
+    static let checksumLength = 6
+    static let minimumRandomLength = 27
+    static let maximumRandomLength = 64
+    static let defaultPrefix = "tka"
+
+    let prefix: [UInt8]
+
+    init(prefix: String) { self.prefix = Array(prefix.utf8) }
+
+    /// The length of the public hint: prefix, kind letter, '_' and four random characters.
+    var hintLength: Int { prefix.count + 6 }
+
+    static func isValidPrefix(_ prefix: String) -> Bool {
+        let bytes = Array(prefix.utf8)
+        return (2...8).contains(bytes.count) && bytes.allSatisfy { $0 >= 0x61 && $0 <= 0x7A }
+    }
+
+    /// A new secret of `kind`, from the CSPRNG; nil if the generator failed.
+    func generate(kind: TokenKind) -> [UInt8]? {
+        guard let random = Self.randomBase62(count: Self.randomLength) else { return nil }
+        var token = prefix
+        token.append(kind.letter)
+        token.append(UInt8(ascii: "_"))
+        token.append(contentsOf: random)
+        token.append(contentsOf: Base62.sixDigits(CRC32.checksum(token)))
+        return token
+    }
+
+    /// Uniform base62 characters by rejection sampling (bytes >= 248 are redrawn), so no character is
+    /// likelier than another.
+    static func randomBase62(count: Int) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        while out.count < count {
+            guard var batch = Crypto.randomBytes(count * 2) else { return nil }
+            for byte in batch where byte < 248 && out.count < count {
+                out.append(Base62.alphabet[Int(byte % 62)])
+            }
+            Crypto.wipe(&batch)
+        }
+        return out
+    }
+
+    /// The kind a well-formed token of this store declares, or nil when the bytes are not such a token
+    /// (wrong prefix, kind letter, length, alphabet or checksum). Touches no storage.
+    func check(_ token: UnsafeRawBufferPointer) -> TokenKind? {
+        let head = prefix.count + 2
+        let count = token.count
+        guard count >= head + Self.minimumRandomLength + Self.checksumLength,
+              count <= head + Self.maximumRandomLength + Self.checksumLength else { return nil }
+        for index in 0..<prefix.count where token[index] != prefix[index] { return nil }
+        guard token[head - 1] == UInt8(ascii: "_"), let kind = TokenKind(letter: token[prefix.count]) else { return nil }
+        let body = UnsafeRawBufferPointer(rebasing: token[0..<(count - Self.checksumLength)])
+        for index in head..<body.count where !Base62.isDigit(token[index]) { return nil }
+        let tail = UnsafeRawBufferPointer(rebasing: token[(count - Self.checksumLength)..<count])
+        guard let stated = Base62.decodeSix(tail), stated == CRC32.checksum(body) else { return nil }
+        return kind
+    }
+}
+
+/// Where a credential's token starts: a bare token, or an Authorization value "Bearer" + spaces + token
+/// (the scheme is case-insensitive, RFC 6750 §2.1).
+enum Credential {
+    static let maximumLength = 4096
+
+    static func token(in credential: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard credential.count > 0, credential.count <= maximumLength else { return nil }
+        let scheme = Array("bearer".utf8)
+        guard credential.count > scheme.count, credential[scheme.count] == 0x20 else { return credential }
+        for index in 0..<scheme.count where credential[index] | 0x20 != scheme[index] { return credential }
+        var start = scheme.count
+        while start < credential.count, credential[start] == 0x20 { start += 1 }
+        return UnsafeRawBufferPointer(rebasing: credential[start..<credential.count])
+    }
+}

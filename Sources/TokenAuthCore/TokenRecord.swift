@@ -1,0 +1,81 @@
+/// Everything stored about a token except its digest: the secret itself is never stored.
+public struct TokenRecord: Sendable {
+    public var id: String
+    public var name: String
+    public var kind: TokenKind
+    /// The owning member of a personal token (kept, for the record, after the member is removed).
+    public var owner: String?
+    /// Set when the owner was removed: the token then belongs to no one and is revoked for good.
+    public var ownerRemoved: Bool
+    public var createdBy: String
+    /// As granted, sorted.
+    public var scopes: [String]
+    /// The granted scopes expanded through the catalog at creation, sorted.
+    public var expandedScopes: [String]
+    public var createdAt: Int64
+    public var expiresAt: Int64
+    public var active: Bool
+    /// Revoked once now >= revokeAt (a rotation sets it in the future).
+    public var revokeAt: Int64?
+    public var rateLimit: RateLimit?
+    public var rotatedFrom: String?
+    public var rotatedTo: String?
+    public var hint: String
+    public var useCount: Int64
+    public var deniedCount: Int64
+    public var lastUsedAt: Int64
+
+    /// Whether a member created later with the owner's id would be this token's owner: never, once removed.
+    func isOwned(by memberID: String) -> Bool {
+        kind == .personal && !ownerRemoved && owner == memberID
+    }
+}
+
+/// A token's rate limit: `limit` requests per `windowMS`.
+public struct RateLimit: Sendable, Equatable {
+    public let limit: UInt32
+    public let windowMS: UInt32
+}
+
+/// The verification checks that depend on the token's state, in the contract's order.
+enum TokenState {
+    static func status(revokeAt: Int64?, ownerRemoved: Bool, expiresAt: Int64, active: Bool,
+                       kind: TokenKind, ownerActive: Bool?, now: Int64) -> Status {
+        if ownerRemoved { return .revoked }
+        if let revokeAt, now >= revokeAt { return .revoked }
+        if expiresAt != 0, now >= expiresAt { return .expired }
+        if !active { return .inactive }
+        if kind == .personal, ownerActive != true { return .ownerInactive }
+        return .ok
+    }
+
+    static func status(of token: TokenRecord, owner: Member?, now: Int64) -> Status {
+        status(revokeAt: token.revokeAt, ownerRemoved: token.ownerRemoved, expiresAt: token.expiresAt,
+               active: token.active, kind: token.kind, ownerActive: owner?.active, now: now)
+    }
+}
+
+/// What a token can do now: its stored expanded scopes, and for a personal token also its owner's
+/// current permissions, both judged with the catalog as it is now.
+struct ScopesInForce {
+    let catalog: ScopeCatalog
+    let token: Set<String>
+    let owner: Set<String>?
+
+    init(catalog: ScopeCatalog, tokenScopes: [String], kind: TokenKind, owner: Member?) {
+        self.catalog = catalog
+        self.token = Set(tokenScopes)
+        self.owner = kind == .personal ? (owner?.cover(in: catalog) ?? []) : nil
+    }
+
+    func contains(_ scope: String) -> Bool {
+        guard catalog.covers(token, scope) else { return false }
+        guard let owner else { return true }
+        return catalog.covers(owner, scope)
+    }
+
+    /// The first of `required` not in force.
+    func firstMissing(_ required: [String]) -> String? { required.first { !contains($0) } }
+
+    var all: [String] { catalog.names.filter(contains) }
+}

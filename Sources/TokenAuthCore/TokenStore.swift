@@ -1,0 +1,126 @@
+/// One open token database: the whole behaviour of the C ABI, in Swift. Thread-safe; `close` must not
+/// race with other calls.
+public final class TokenStore: Sendable {
+    let backend: any StorageBackend
+    let configuration: StoreConfiguration
+    let format: TokenFormat
+    let clock = StoreClock()
+    let usage = UsageRecorder()
+    let catalogCache: CatalogCache
+    private let verifier: Verifier
+    private let flusher: Locked<PeriodicTask?> = Locked(nil)
+
+    /// Opens (creating if needed) the database at `path`; ":memory:" gives a private in-memory store.
+    public static func open(path: String, configuration: StoreConfiguration = StoreConfiguration()) throws -> TokenStore {
+        if let prefix = configuration.tokenPrefix, !TokenFormat.isValidPrefix(prefix) {
+            throw TokenAuthError.invalid("token_prefix must be 2..8 lowercase ASCII letters")
+        }
+        guard !path.isEmpty else { throw TokenAuthError.invalid("path is empty") }
+        let backend = try SQLiteBackend(path: path, requestedPrefix: configuration.tokenPrefix,
+                                        busyTimeoutMS: configuration.busyTimeout)
+        do {
+            let store = try TokenStore(backend: backend, configuration: configuration)
+            try store.startFlusher()
+            return store
+        } catch {
+            backend.close()
+            throw error
+        }
+    }
+
+    private init(backend: any StorageBackend, configuration: StoreConfiguration) throws {
+        self.backend = backend
+        self.configuration = configuration
+        format = TokenFormat(prefix: backend.tokenPrefix)
+        catalogCache = try CatalogCache(backend: backend)
+        verifier = Verifier(backend: backend, format: format, catalog: catalogCache, limiter: RateLimiter(),
+                            usage: usage, clock: clock)
+    }
+
+    private func startFlusher() throws {
+        let task = PeriodicTask(intervalMS: configuration.flushIntervalMS) { [weak self] in try? self?.flush() }
+        guard task.start() else { throw TokenAuthError(.internalError, "cannot start the usage flush thread") }
+        flusher.withLock { $0 = task }
+    }
+
+    /// Writes all usage still held in memory. On failure the batch is kept for the next flush.
+    public func flush() throws {
+        let batch = usage.drain()
+        guard !batch.isEmpty else { return }
+        do {
+            try backend.write(.normal) { writer in
+                for (tokenID, counts) in batch.tokens { try writer.applyUsage(counts, tokenID: tokenID) }
+                for (key, denial) in batch.denials { try Self.writeDenial(key, denial, to: writer) }
+            }
+        } catch {
+            usage.restore(batch)
+            throw error
+        }
+    }
+
+    private static func writeDenial(_ key: DenialKey, _ denial: DenialAggregate, to writer: any StorageWriter) throws {
+        var detail: [(String, JSON)] = [("status", .string(key.status.name)), ("http_status", .int(Int64(key.status.httpStatus)))]
+        if let missing = denial.missingScope { detail.append(("missing_scope", .string(missing))) }
+        let record = AuditRecord(at: denial.firstAt, event: "verify.denied", actor: denial.subject.isEmpty ? nil : denial.subject,
+                                 tokenID: key.tokenID, memberID: nil, detail: .object(detail))
+        try writer.aggregateAudit(record, key: "verify|\(key.tokenID)|\(key.status.rawValue)|\(key.minute)",
+                                  count: denial.count, firstAt: denial.firstAt, lastAt: denial.lastAt)
+    }
+
+    /// Stops the flush thread, writes what is left, and closes the database.
+    public func close() {
+        let task = flusher.withLock { task -> PeriodicTask? in
+            defer { task = nil }
+            return task
+        }
+        task?.stop()
+        try? flush()
+        backend.close()
+    }
+
+    /// For tests: pins the store's clock at `nowMS` (0 returns it to the wall clock).
+    public func setClock(_ nowMS: Int64) { clock.pin(nowMS) }
+
+    /// Verifies a credential (a bare token or an Authorization header value) and required scopes.
+    public func verify(credential: UnsafeRawBufferPointer?, requiredScopes: String?) -> Verdict {
+        verifier.verify(credential: credential, requiredScopes: requiredScopes)
+    }
+
+    // MARK: shared by the management calls
+
+    /// Resolves the actor of a call; a member that does not exist or is inactive is refused.
+    func resolveActor(_ id: String?, in reader: any StorageReader, tokenID: String? = nil) throws -> Actor {
+        guard let id else { return .host }
+        guard let member = try reader.member(id), member.active else {
+            throw TokenAuthError(.permissionDenied, "actor \"\(id)\" is not an active member",
+                                 iamDenial: IAMDenial(actor: id, tokenID: tokenID))
+        }
+        return .member(member)
+    }
+
+    /// Runs a call and, if IAM refused it, audits the refusal as `iam.denied`, aggregated per
+    /// (actor, action, token, UTC minute) so that probing cannot grow the log without bound.
+    func auditingRefusals<T>(_ action: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as TokenAuthError {
+            if let denial = error.iamDenial {
+                let now = clock.nowMS
+                let record = AuditRecord(at: now, event: "iam.denied", actor: denial.actor, tokenID: denial.tokenID,
+                                         memberID: nil, detail: .object([("action", .string(action))]))
+                let key = "iam|\(denial.actor)|\(action)|\(denial.tokenID ?? "")|\(UsageRecorder.minute(of: now))"
+                try? backend.write(.normal) { try $0.aggregateAudit(record, key: key, count: 1, firstAt: now, lastAt: now) }
+            }
+            throw error
+        }
+    }
+
+    static func permissionDenied(_ message: String, actor: Actor, tokenID: String?) -> TokenAuthError {
+        TokenAuthError(.permissionDenied, message, iamDenial: IAMDenial(actor: actor.auditName, tokenID: tokenID))
+    }
+
+    static func noSuchToken(_ id: String, hiddenFrom actor: Actor? = nil) -> TokenAuthError {
+        TokenAuthError(.notFound, "no token with id \"\(id)\" is visible to this actor",
+                       iamDenial: actor.map { IAMDenial(actor: $0.auditName, tokenID: id) })
+    }
+}

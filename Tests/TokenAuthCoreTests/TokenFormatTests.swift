@@ -1,0 +1,48 @@
+import XCTest
+@testable import TokenAuthCore
+
+/// Unit tests of the pieces the ABI tests cannot see directly.
+final class TokenFormatTests: XCTestCase {
+    func testCRC32MatchesZlib() {
+        XCTAssertEqual(CRC32.checksum(Array("123456789".utf8)), 0xCBF4_3926)
+        XCTAssertEqual(CRC32.checksum([]), 0)
+    }
+
+    func testSixDigitBase62RoundTrip() {
+        for value: UInt32 in [0, 1, 61, 62, 0xFFFF_FFFF, 0x1234_5678] {
+            let digits = Base62.sixDigits(value)
+            XCTAssertEqual(digits.count, 6)
+            XCTAssertEqual(digits.withUnsafeBytes { Base62.decodeSix($0) }, value)
+        }
+        XCTAssertEqual(String(decoding: Base62.sixDigits(61), as: UTF8.self), "00000z")
+    }
+
+    func testGeneratedTokensCheckAndTamperedOnesDoNot() throws {
+        let format = TokenFormat(prefix: "tka")
+        var token = try XCTUnwrap(format.generate(kind: .service))
+        XCTAssertEqual(token.count, 3 + 2 + TokenFormat.randomLength + 6)
+        XCTAssertEqual(token.withUnsafeBytes { format.check($0) }, .service)
+        token[10] = token[10] == UInt8(ascii: "a") ? UInt8(ascii: "b") : UInt8(ascii: "a")
+        XCTAssertNil(token.withUnsafeBytes { format.check($0) })
+    }
+
+    func testUTCDayFormatting() {
+        XCTAssertEqual(UTCDay.format(0), "1970-01-01")
+        XCTAssertEqual(UTCDay.format(UTCDay.day(of: 1_700_000_000_000)), "2023-11-14")
+        XCTAssertEqual(UTCDay.format(UTCDay.day(of: -1)), "1969-12-31")
+    }
+
+    func testJSONEscapesControlCharacters() {
+        XCTAssertEqual(JSON.object([("a\"", .string("x\n\u{1}y"))]).encoded(), "{\"a\\\"\":\"x\\n\\u0001y\"}")
+        XCTAssertEqual(JSON.appending([("count", .int(2))], toEncodedObject: "{}"), "{\"count\":2}")
+        XCTAssertEqual(JSON.appending([("count", .int(2))], toEncodedObject: "{\"a\":1}"), "{\"a\":1,\"count\":2}")
+    }
+
+    func testCatalogExpansionAndCycles() throws {
+        let catalog = ScopeCatalog.standard
+        XCTAssertEqual(catalog.expand(["tickets:write"]), ["tickets:write", "tickets:read"])
+        XCTAssertEqual(catalog.expand(["admin"]).count, catalog.definitions.count)
+        let extended = try catalog.defining("a", implies: ["tickets:read"], description: nil)
+        XCTAssertThrowsError(try extended.defining("tickets:read", implies: ["a"], description: nil))
+    }
+}
