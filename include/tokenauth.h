@@ -1,10 +1,14 @@
 /*
- * libtokenauth — C ABI contract, version 1.
+ * libtokenauth — API access tokens for API gateways. C ABI version 1.
  *
- * This file is the binding contract for the project's include/tokenauth.h: every name, signature,
- * constant and rule below must hold there. The project's header may add functions and comments; it
- * may not rename, retype or reinterpret what is here. Where a rule here is unsound, implement the
- * closest sound version and say why in the issue's closing note.
+ * This header is the whole public interface: what is not declared here is not a published API. It
+ * keeps the project's binding contract (every name, signature, constant and rule of
+ * shared/contract/tokenauth.h, checked by `make test`); docs/DECISIONS.md records the choices the
+ * contract leaves open (token id format, audit event details, check order). Link with
+ * `pkg-config --cflags --libs tokenauth`; the library needs only libc, libsqlite3 and libcrypto.
+ *
+ * Secrets: generated with OpenSSL RAND_bytes, returned once, stored only as SHA-256 digests and
+ * compared with CRYPTO_memcmp; never logged, never in JSON, never in ta_last_error().
  *
  * Conventions
  *  - Every string crossing the ABI is NUL-terminated UTF-8 unless a length is passed. Invalid UTF-8,
@@ -120,6 +124,8 @@ typedef struct ta_config {
    assets:read), users:read, users:write (implies users:read), and admin (implies every scope,
    including scopes defined later, and every IAM action). */
 ta_status ta_open(const char *path, const ta_config *config, ta_store **out_store);
+/* (":memory:" uses SQLite's in-process memdb, which has no WAL: its verifications may wait for a
+   write in progress. Files use WAL, where they never do.) */
 
 /* Writes all usage still held in memory. */
 ta_status ta_flush(ta_store *store);
@@ -220,6 +226,8 @@ typedef struct ta_token_spec {
 ta_status ta_token_create(ta_store *store, const char *actor, const ta_token_spec *spec,
                           char **out_token, char **out_token_id);
 
+/* Renames a token (`name`: 1..200 bytes of UTF-8). Allowed on a revoked token. Audited as
+   token.renamed; TA_NOT_FOUND for a token the actor may not see. */
 ta_status ta_token_rename(ta_store *store, const char *actor, const char *token_id,
                           const char *name);
 
@@ -259,6 +267,9 @@ ta_status ta_token_rotate(ta_store *store, const char *actor, const char *token_
    TA_INVALID_ARGUMENT.
    The list is an array ordered by created_at descending, then newest created first. */
 ta_status ta_token_list(ta_store *store, const char *actor, const char *query, char **out_json);
+
+/* One token as the JSON object described above; TA_NOT_FOUND if it does not exist or the actor may
+   not see it (the two are indistinguishable). */
 ta_status ta_token_get(ta_store *store, const char *actor, const char *token_id,
                        char **out_json);
 

@@ -1,0 +1,247 @@
+// Tests of bindings/cpp/tokenauth.hpp against the installed library. Prints "N passed, N failed".
+#include "tokenauth.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace {
+
+int passed = 0, failed = 0;
+
+void check(bool ok, const char *what, int line) {
+    if (ok) {
+        ++passed;
+    } else {
+        ++failed;
+        std::printf("FAIL line %d: %s\n", line, what);
+    }
+}
+#define CHECK(expr) check((expr), #expr, __LINE__)
+
+// Runs `f`, expecting tokenauth::Error with `status`.
+void expect_error(ta_status status, const std::function<void()> &f, const char *what, int line) {
+    try {
+        f();
+        check(false, what, line);
+        std::printf("  (no exception, expected %s)\n", tokenauth::status_name(status).c_str());
+    } catch (const tokenauth::Error &e) {
+        bool ok = e.status() == status && e.http_status() == ta_status_http(status) &&
+                  e.name() == ta_status_name(status);
+        check(ok, what, line);
+        if (!ok) std::printf("  (got %s: %s)\n", e.name().c_str(), e.message().c_str());
+    }
+}
+#define EXPECT_ERROR(status, stmt) expect_error((status), [&] { stmt; }, #stmt, __LINE__)
+
+bool contains(const std::string &hay, const std::string &needle) {
+    return hay.find(needle) != std::string::npos;
+}
+
+int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+static_assert(!std::is_copy_constructible_v<tokenauth::Store>, "Store is move-only");
+static_assert(std::is_nothrow_move_constructible_v<tokenauth::Store>, "Store moves cheaply");
+static_assert(std::is_copy_constructible_v<tokenauth::Verdict>, "Verdict is a value type");
+
+void test_helpers() {
+    CHECK(tokenauth::version() == ta_version());
+    CHECK(tokenauth::status_name(TA_FORBIDDEN) == "TA_FORBIDDEN");
+    CHECK(tokenauth::status_http(TA_RATE_LIMITED) == 429);
+    CHECK(tokenauth::error_json(TA_FORBIDDEN) == R"({"success":false,"errors":["Forbidden"],"data":null})");
+    CHECK(tokenauth::error_json(TA_OK).empty());
+    tokenauth::Error e(TA_CONFLICT, "detail");
+    CHECK(e.status() == TA_CONFLICT && e.http_status() == 409 && e.message() == "detail");
+    CHECK(std::string(e.what()) == "TA_CONFLICT: detail");
+    CHECK(e.error_json() == ta_error_json(TA_CONFLICT));
+}
+
+void test_lifecycle() {
+    auto s = tokenauth::Store::open(":memory:");
+    CHECK(s.is_open());
+    tokenauth::Store moved(std::move(s));
+    CHECK(!s.is_open() && moved.is_open());  // NOLINT(bugprone-use-after-move): the point
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, s.put_member("a", ""));
+    tokenauth::Store other = tokenauth::Store::open(":memory:");
+    other = std::move(moved);  // closes other's first handle
+    CHECK(other.is_open() && !moved.is_open());
+    other.close();
+    other.close();  // once only
+    CHECK(!other.is_open());
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, other.flush());
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, (void)other.verify("x"));
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, tokenauth::Store::open(std::string_view("a\0b", 3)));
+    tokenauth::Config bad;
+    bad.token_prefix = "NOPE";
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, tokenauth::Store::open(":memory:", bad));
+}
+
+void test_members_and_scopes(tokenauth::Store &s) {
+    s.define_scope("reports:read", std::nullopt, "Read reports");
+    s.define_scope("reports:write", "reports:read");
+    CHECK(contains(s.scopes_json(), R"("scope":"reports:write")"));
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, s.define_scope("reports:read", "reports:write"));
+    EXPECT_ERROR(TA_UNKNOWN_SCOPE, s.define_scope("x:y", "no:such"));
+    s.put_member("alice", "tickets:read ManagePersonalAccessTokens");
+    s.put_member("bob", "tickets:write assets:read ManagePersonalAccessTokens ManageServiceAccessTokens");
+    s.put_member("root", "admin");
+    s.put_member("temp", "");
+    s.set_member_active("temp", false);
+    std::string m = s.members_json();
+    CHECK(contains(m, R"("id":"alice")") && contains(m, R"("id":"temp")"));
+    s.remove_member("temp");
+    CHECK(!contains(s.members_json(), "temp"));
+    EXPECT_ERROR(TA_NOT_FOUND, s.remove_member("temp"));
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, s.put_member("system", ""));
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, s.put_member(std::string_view("al\0ice", 6), ""));
+    EXPECT_ERROR(TA_UNKNOWN_SCOPE, s.put_member("carol", "nope:scope"));
+}
+
+void test_tokens(tokenauth::Store &s) {
+    auto t = s.create_token("alice", {"ci", TA_KIND_PERSONAL, "tickets:read"});
+    CHECK(t.secret.rfind("tkap_", 0) == 0 && t.secret.size() == 3 + 40);
+    CHECK(t.id.rfind("tok_", 0) == 0);
+
+    tokenauth::Verdict v = s.verify(t.secret, "tickets:read");
+    CHECK(v.ok() && static_cast<bool>(v) && v.http_status == 200 && v.name() == "TA_OK");
+    CHECK(v.kind == TA_KIND_PERSONAL && v.token_id == t.id && v.subject == "alice");
+    CHECK(v.error_json().empty());
+    CHECK(s.verify("Bearer " + t.secret).ok());
+    // a header in a request buffer: not NUL-terminated, followed by other bytes
+    std::string buffer = "Bearer " + t.secret + "\r\nHost: x";
+    CHECK(s.verify(std::string_view(buffer.data(), 7 + t.secret.size()), "tickets:read").ok());
+    CHECK(s.verify(std::string_view("tka\0p_", 6)).status == TA_MALFORMED);
+    CHECK(s.verify("").status == TA_MALFORMED);
+    CHECK(s.require(t.secret).subject == "alice");
+
+    v = s.verify(t.secret, "tickets:write");
+    CHECK(v.status == TA_FORBIDDEN && v.http_status == 403 && v.missing_scope == "tickets:write");
+    CHECK(v.error_json() == R"({"success":false,"errors":["Forbidden"],"data":null})");
+    EXPECT_ERROR(TA_FORBIDDEN, s.require(t.secret, "tickets:write"));
+    EXPECT_ERROR(TA_MALFORMED, s.require("garbage"));
+    CHECK(s.verify(t.secret, "Bad Scope").status == TA_INVALID_ARGUMENT);
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, (void)s.verify(t.secret, std::string_view("a\0b", 3)));
+
+    s.rename("alice", t.id, "ci-2");
+    CHECK(contains(s.get_token_json("alice", t.id), R"("name":"ci-2")"));
+    s.set_active("alice", t.id, false);
+    CHECK(s.verify(t.secret).status == TA_INACTIVE);
+    EXPECT_ERROR(TA_INACTIVE, s.require(t.secret));
+    s.set_active("root", t.id, true);
+    CHECK(s.verify(t.secret).ok());
+
+    // IAM
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, s.create_token(tokenauth::host, {"n", TA_KIND_PERSONAL, "tickets:read"}));
+    EXPECT_ERROR(TA_PERMISSION_DENIED, s.create_token("alice", {"n", TA_KIND_PERSONAL, "tickets:write"}));
+    EXPECT_ERROR(TA_PERMISSION_DENIED, s.create_token("nobody", {"n", TA_KIND_PERSONAL, "tickets:read"}));
+    EXPECT_ERROR(TA_UNKNOWN_SCOPE, s.create_token("alice", {"n", TA_KIND_PERSONAL, "tickets:nope"}));
+    EXPECT_ERROR(TA_NOT_FOUND, s.get_token_json("bob", t.id));
+    EXPECT_ERROR(TA_PERMISSION_DENIED, s.rotate("root", t.id));
+
+    // service tokens and rate limits
+    auto svc = s.create_token("bob", {"sync", TA_KIND_SERVICE, "tickets:write", 0, 2, 60000});
+    CHECK(svc.secret.rfind("tkas_", 0) == 0);
+    v = s.verify(svc.secret, "tickets:read");
+    CHECK(v.ok() && v.kind == TA_KIND_SERVICE && v.subject == svc.id && v.rate_limit == 2 &&
+          v.rate_remaining == 1);
+    CHECK(s.verify(svc.secret).ok());
+    v = s.verify(svc.secret);
+    CHECK(v.status == TA_RATE_LIMITED && v.http_status == 429 && v.retry_after_ms > 0 &&
+          v.retry_after_seconds() >= 1 && v.retry_after_seconds() <= 30);
+    EXPECT_ERROR(TA_RATE_LIMITED, s.require(svc.secret));
+
+    // usage and oversight
+    s.record_usage(t.id, "GET /api/tickets", 200);
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, s.record_usage(t.id, "GET /x", 42));
+    EXPECT_ERROR(TA_NOT_FOUND, s.record_usage("tok_nonexistent00000", "GET /x", 200));
+    s.flush();
+    std::string st = s.stats_json(tokenauth::host, t.id);
+    CHECK(contains(st, R"("GET /api/tickets":1)") && contains(st, R"("200":1)"));
+    CHECK(contains(s.list_tokens_json(tokenauth::host, "kind=service"), svc.id));
+    CHECK(!contains(s.list_tokens_json(tokenauth::host, "kind=service"), t.id));
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, s.list_tokens_json(tokenauth::host, "kind=robot"));
+    CHECK(contains(s.audit_json(tokenauth::host, "event=token.created limit=1"), "token.created"));
+    EXPECT_ERROR(TA_PERMISSION_DENIED, s.audit_json("alice"));
+    CHECK(contains(s.report_json(), R"("tokens")"));
+
+    // rotation, revocation, deletion
+    auto r = s.rotate("alice", t.id, 0);
+    CHECK(r.id != t.id && s.verify(r.secret).ok());
+    CHECK(s.verify(t.secret).status == TA_REVOKED);
+    EXPECT_ERROR(TA_CONFLICT, s.rotate("alice", t.id));
+    s.revoke("alice", r.id);
+    EXPECT_ERROR(TA_REVOKED, s.require(r.secret));
+    EXPECT_ERROR(TA_CONFLICT, s.set_active("alice", r.id, true));
+    s.remove("alice", r.id);
+    CHECK(s.verify(r.secret).status == TA_UNKNOWN_TOKEN);
+    EXPECT_ERROR(TA_NOT_FOUND, s.get_token_json(tokenauth::host, r.id));
+
+    // expiry, through this handle's clock
+    int64_t t0 = now_ms();
+    s.set_clock(t0);
+    auto e = s.create_token("alice", {"short", TA_KIND_PERSONAL, "tickets:read", t0 + 1000});
+    CHECK(s.verify(e.secret).ok() && s.verify(e.secret).expires_at_ms == t0 + 1000);
+    s.set_clock(t0 + 1000);
+    CHECK(s.verify(e.secret).status == TA_EXPIRED && s.verify(e.secret).http_status == 401);
+    s.set_clock(0);
+
+    // owner downgraded and deactivated
+    auto b = s.create_token("bob", {"mine", TA_KIND_PERSONAL, "tickets:write assets:read"});
+    CHECK(s.verify(b.secret, "assets:read").ok());
+    s.put_member("bob", "tickets:write ManagePersonalAccessTokens");
+    v = s.verify(b.secret, "assets:read");
+    CHECK(v.status == TA_FORBIDDEN && v.missing_scope == "assets:read");
+    s.set_member_active("bob", false);
+    CHECK(s.verify(b.secret).status == TA_OWNER_INACTIVE);
+}
+
+void test_file_store() {
+    char path[] = "/tmp/tokenauth-cpp-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0) close(fd);
+    std::remove(path);
+    std::string secret;
+    {
+        tokenauth::Config c;
+        c.token_prefix = "acme";
+        auto s = tokenauth::Store::open(path, c);
+        s.put_member("alice", "tickets:read ManagePersonalAccessTokens");
+        secret = s.create_token("alice", {"ci", TA_KIND_PERSONAL, "tickets:read"}).secret;
+        CHECK(secret.rfind("acmep_", 0) == 0);
+    }
+    {
+        auto s = tokenauth::Store::open(path);
+        CHECK(s.verify(secret).ok());
+    }
+    tokenauth::Config other;
+    other.token_prefix = "zzz";
+    EXPECT_ERROR(TA_CONFLICT, tokenauth::Store::open(path, other));
+    for (const char *suffix : {"", "-wal", "-shm"}) std::remove((std::string(path) + suffix).c_str());
+}
+
+}  // namespace
+
+int main() {
+    try {
+        test_helpers();
+        test_lifecycle();
+        auto s = tokenauth::Store::open(":memory:");
+        test_members_and_scopes(s);
+        test_tokens(s);
+        test_file_store();
+    } catch (const std::exception &e) {
+        ++failed;
+        std::printf("FAIL: uncaught %s\n", e.what());
+    }
+    std::printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,367 @@
+// tokenauth.hpp: header-only C++17 wrapper of libtokenauth (include/tokenauth.h, ABI 1).
+//
+//   tokenauth::Store store = tokenauth::Store::open("tokens.db");
+//   store.put_member("alice", "tickets:read ManagePersonalAccessTokens");
+//   auto issued = store.create_token("alice", {"ci", TA_KIND_PERSONAL, "tickets:read"});
+//   tokenauth::Verdict v = store.verify(authorization_header, "tickets:read");
+//   if (!v) respond(v.http_status, tokenauth::error_json(v.status), v.retry_after_seconds());
+//
+// - Store is RAII and move-only: the destructor calls ta_close exactly once.
+// - Strings the library allocates are owned by a small RAII holder and released with ta_free,
+//   even when copying them throws.
+// - Inputs are std::string_view. The C API wants NUL-terminated strings, so a view is copied into
+//   a std::string for the call; a view holding a NUL byte cannot cross that boundary and throws
+//   Error(TA_INVALID_ARGUMENT). Credentials go through ta_verify_n with their length, so any bytes
+//   (a header straight from a request buffer) may be verified.
+// - A management call that fails throws tokenauth::Error (status, HTTP status, ta_last_error()).
+//   verify() never throws for a denial: it returns the Verdict; require() throws instead.
+// - Names, HTTP statuses and JSON bodies are asked of the library (ta_status_name,
+//   ta_status_http, ta_error_json), never copied here.
+#ifndef TOKENAUTH_HPP
+#define TOKENAUTH_HPP
+
+#include <tokenauth.h>
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace tokenauth {
+
+/// The member id performing a management call; std::nullopt (tokenauth::host) is the host itself.
+using Actor = std::optional<std::string_view>;
+inline constexpr std::nullopt_t host = std::nullopt;
+
+inline std::string status_name(ta_status s) {
+    const char *n = ta_status_name(s);
+    return n ? n : "";
+}
+inline int status_http(ta_status s) { return ta_status_http(s); }
+/// The static JSON error body for a status ("" for TA_OK).
+inline std::string error_json(ta_status s) {
+    const char *j = ta_error_json(s);
+    return j ? j : "";
+}
+inline std::string last_error() {
+    const char *e = ta_last_error();
+    return e ? e : "";
+}
+inline std::string version() {
+    const char *v = ta_version();
+    return v ? v : "";
+}
+
+/// A failing ta_status, with the library's HTTP status and ta_last_error() at the time.
+class Error : public std::runtime_error {
+public:
+    Error(ta_status status, std::string message)
+        : std::runtime_error(status_name(status) + (message.empty() ? "" : ": " + message)),
+          status_(status), http_status_(ta_status_http(status)), message_(std::move(message)) {}
+
+    ta_status status() const noexcept { return status_; }
+    int http_status() const noexcept { return http_status_; }
+    /// ta_last_error() as it was right after the failing call.
+    const std::string &message() const noexcept { return message_; }
+    std::string name() const { return status_name(status_); }
+    std::string error_json() const { return tokenauth::error_json(status_); }
+
+private:
+    ta_status status_;
+    int http_status_;
+    std::string message_;
+};
+
+namespace detail {
+
+inline void check(ta_status s) {
+    if (s != TA_OK) throw Error(s, last_error());
+}
+
+/// A NUL-terminated copy of a view; a NUL inside cannot be passed and is refused.
+class CStr {
+public:
+    explicit CStr(std::string_view v, const char *what) : s_(v) {
+        if (s_.find('\0') != std::string::npos)
+            throw Error(TA_INVALID_ARGUMENT, std::string(what) + " contains a NUL byte");
+    }
+    const char *get() const noexcept { return s_.c_str(); }
+
+private:
+    std::string s_;
+};
+
+/// As CStr, but std::nullopt stays NULL.
+class OptCStr {
+public:
+    OptCStr(std::optional<std::string_view> v, const char *what) {
+        if (v) s_.emplace(*v, what);
+    }
+    const char *get() const noexcept { return s_ ? s_->get() : nullptr; }
+
+private:
+    std::optional<CStr> s_;
+};
+
+/// Owns a string allocated by the library; releases it with ta_free.
+class Owned {
+public:
+    Owned() = default;
+    Owned(const Owned &) = delete;
+    Owned &operator=(const Owned &) = delete;
+    ~Owned() { ta_free(p_); }
+    char **out() noexcept { return &p_; }
+    std::string str() const { return p_ ? std::string(p_) : std::string(); }
+
+private:
+    char *p_ = nullptr;
+};
+
+/// A fixed char array of ta_verdict, up to its NUL (or its full size, defensively).
+inline std::string fixed(const char *buf, std::size_t cap) {
+    const void *nul = std::memchr(buf, '\0', cap);
+    return std::string(buf, nul ? static_cast<std::size_t>(static_cast<const char *>(nul) - buf) : cap);
+}
+
+}  // namespace detail
+
+/// What ta_verify decided, copied out of ta_verdict.
+struct Verdict {
+    ta_status status = TA_INTERNAL_ERROR;
+    int http_status = 500;
+    ta_token_kind kind = static_cast<ta_token_kind>(0);  // 0 when the token is not known
+    std::string token_id;
+    std::string subject;
+    int64_t expires_at_ms = 0;
+    uint32_t rate_limit = 0;
+    uint32_t rate_remaining = 0;
+    int64_t rate_reset_ms = 0;
+    int64_t retry_after_ms = 0;
+    std::string missing_scope;
+    std::string message;  // ta_last_error() after a denial
+
+    Verdict() = default;
+    Verdict(const ta_verdict &v, std::string msg)
+        : status(v.status), http_status(v.http_status), kind(v.kind),
+          token_id(detail::fixed(v.token_id, sizeof v.token_id)),
+          subject(detail::fixed(v.subject, sizeof v.subject)), expires_at_ms(v.expires_at_ms),
+          rate_limit(v.rate_limit), rate_remaining(v.rate_remaining),
+          rate_reset_ms(v.rate_reset_ms), retry_after_ms(v.retry_after_ms),
+          missing_scope(detail::fixed(v.missing_scope, sizeof v.missing_scope)),
+          message(std::move(msg)) {}
+
+    bool ok() const noexcept { return status == TA_OK; }
+    explicit operator bool() const noexcept { return ok(); }
+    std::string name() const { return status_name(status); }
+    std::string error_json() const { return tokenauth::error_json(status); }
+    /// Whole seconds for a Retry-After header, rounded up; 0 unless rate limited.
+    int64_t retry_after_seconds() const noexcept {
+        return retry_after_ms > 0 ? (retry_after_ms + 999) / 1000 : 0;
+    }
+    /// Throws the denial as an Error; returns *this when OK.
+    const Verdict &raise_for_status() const {
+        if (!ok()) throw Error(status, message.empty() ? missing_scope : message);
+        return *this;
+    }
+};
+
+/// Options of ta_open; every 0 means the library's default.
+struct Config {
+    std::optional<std::string> token_prefix;  // nullopt keeps the database's
+    uint32_t default_rate_limit = 0;
+    uint32_t default_rate_window_ms = 0;
+    uint32_t usage_flush_ms = 0;
+    uint32_t busy_timeout_ms = 0;
+};
+
+/// What ta_token_create needs; scopes are space-separated.
+struct TokenSpec {
+    std::string_view name;
+    ta_token_kind kind = TA_KIND_PERSONAL;
+    std::string_view scopes;
+    int64_t expires_at_ms = 0;
+    uint32_t rate_limit = 0;
+    uint32_t rate_window_ms = 0;
+};
+
+/// A new token: the secret exists only here; the store keeps a hash.
+struct Issued {
+    std::string secret;
+    std::string id;
+};
+
+/// One open token database (ta_store *). Move-only; closed by the destructor.
+class Store {
+public:
+    static Store open(std::string_view path, const Config &config = {}) {
+        detail::CStr p(path, "path");
+        detail::OptCStr prefix(config.token_prefix ? std::optional<std::string_view>(*config.token_prefix)
+                                                   : std::nullopt,
+                               "token_prefix");
+        ta_config c{prefix.get(), config.default_rate_limit, config.default_rate_window_ms,
+                    config.usage_flush_ms, config.busy_timeout_ms};
+        ta_store *s = nullptr;
+        ta_status st = ta_open(p.get(), &c, &s);
+        if (st != TA_OK) {
+            std::string msg = last_error();
+            ta_close(s);  // NULL per the contract; a no-op then
+            throw Error(st, msg);
+        }
+        return Store(s);
+    }
+
+    Store(Store &&other) noexcept : s_(std::exchange(other.s_, nullptr)) {}
+    Store &operator=(Store &&other) noexcept {
+        if (this != &other) {
+            close();
+            s_ = std::exchange(other.s_, nullptr);
+        }
+        return *this;
+    }
+    Store(const Store &) = delete;
+    Store &operator=(const Store &) = delete;
+    ~Store() { close(); }
+
+    /// ta_close: flushes and frees the handle; later calls on this Store throw TA_INVALID_ARGUMENT.
+    void close() noexcept { ta_close(std::exchange(s_, nullptr)); }
+    bool is_open() const noexcept { return s_ != nullptr; }
+    /// The raw handle, for calls this wrapper does not cover. Still owned by the Store.
+    ta_store *handle() const noexcept { return s_; }
+
+    void flush() { detail::check(ta_flush(live())); }
+    void set_clock(int64_t now_ms) { ta_set_clock(live(), now_ms); }
+
+    // -- scopes and members
+    void define_scope(std::string_view scope, std::optional<std::string_view> implies = std::nullopt,
+                      std::optional<std::string_view> description = std::nullopt) {
+        detail::CStr s(scope, "scope");
+        detail::OptCStr i(implies, "implies"), d(description, "description");
+        detail::check(ta_scope_define(live(), s.get(), i.get(), d.get()));
+    }
+    std::string scopes_json() { return json([&](char **o) { return ta_scope_list(live(), o); }); }
+
+    void put_member(std::string_view member_id, std::string_view permissions) {
+        detail::CStr m(member_id, "member_id"), p(permissions, "permissions");
+        detail::check(ta_member_put(live(), m.get(), p.get()));
+    }
+    void set_member_active(std::string_view member_id, bool active) {
+        detail::CStr m(member_id, "member_id");
+        detail::check(ta_member_set_active(live(), m.get(), active));
+    }
+    void remove_member(std::string_view member_id) {
+        detail::CStr m(member_id, "member_id");
+        detail::check(ta_member_remove(live(), m.get()));
+    }
+    std::string members_json() { return json([&](char **o) { return ta_member_list(live(), o); }); }
+
+    // -- tokens
+    Issued create_token(Actor actor, const TokenSpec &spec) {
+        detail::OptCStr a(actor, "actor");
+        detail::CStr n(spec.name, "name"), sc(spec.scopes, "scopes");
+        ta_token_spec c{n.get(), spec.kind, sc.get(), spec.expires_at_ms, spec.rate_limit,
+                        spec.rate_window_ms};
+        return issue([&](char **t, char **i) { return ta_token_create(live(), a.get(), &c, t, i); });
+    }
+    void rename(Actor actor, std::string_view token_id, std::string_view name) {
+        detail::OptCStr a(actor, "actor");
+        detail::CStr t(token_id, "token_id"), n(name, "name");
+        detail::check(ta_token_rename(live(), a.get(), t.get(), n.get()));
+    }
+    void set_active(Actor actor, std::string_view token_id, bool active) {
+        detail::OptCStr a(actor, "actor");
+        detail::CStr t(token_id, "token_id");
+        detail::check(ta_token_set_active(live(), a.get(), t.get(), active));
+    }
+    void revoke(Actor actor, std::string_view token_id) {
+        detail::OptCStr a(actor, "actor");
+        detail::CStr t(token_id, "token_id");
+        detail::check(ta_token_revoke(live(), a.get(), t.get()));
+    }
+    void remove(Actor actor, std::string_view token_id) {  // ta_token_delete
+        detail::OptCStr a(actor, "actor");
+        detail::CStr t(token_id, "token_id");
+        detail::check(ta_token_delete(live(), a.get(), t.get()));
+    }
+    Issued rotate(Actor actor, std::string_view token_id, int64_t grace_ms = 0) {
+        detail::OptCStr a(actor, "actor");
+        detail::CStr t(token_id, "token_id");
+        return issue([&](char **s, char **i) {
+            return ta_token_rotate(live(), a.get(), t.get(), grace_ms, s, i);
+        });
+    }
+    std::string list_tokens_json(Actor actor = host,
+                                 std::optional<std::string_view> query = std::nullopt) {
+        detail::OptCStr a(actor, "actor"), q(query, "query");
+        return json([&](char **o) { return ta_token_list(live(), a.get(), q.get(), o); });
+    }
+    std::string get_token_json(Actor actor, std::string_view token_id) {
+        detail::OptCStr a(actor, "actor");
+        detail::CStr t(token_id, "token_id");
+        return json([&](char **o) { return ta_token_get(live(), a.get(), t.get(), o); });
+    }
+
+    // -- the hot path
+    /// ta_verify_n: a bare token or a whole Authorization value, any bytes. Never throws for a
+    /// denial (only for a NUL inside required_scopes, or a closed Store).
+    Verdict verify(std::string_view credential, std::string_view required_scopes = {}) const {
+        detail::CStr r(required_scopes, "required_scopes");
+        ta_verdict v;
+        ta_status st = ta_verify_n(live(), credential.data(), credential.size(),
+                                   required_scopes.empty() ? nullptr : r.get(), &v);
+        return Verdict(v, st == TA_OK ? std::string() : last_error());
+    }
+    /// verify(), throwing the denial as an Error.
+    Verdict require(std::string_view credential, std::string_view required_scopes = {}) const {
+        Verdict v = verify(credential, required_scopes);
+        v.raise_for_status();
+        return v;
+    }
+    void record_usage(std::string_view token_id, std::string_view operation, int http_status) {
+        detail::CStr t(token_id, "token_id"), o(operation, "operation");
+        detail::check(ta_record_usage(live(), t.get(), o.get(), http_status));
+    }
+
+    // -- oversight
+    std::string stats_json(Actor actor, std::string_view token_id, int64_t since_ms = 0) {
+        detail::OptCStr a(actor, "actor");
+        detail::CStr t(token_id, "token_id");
+        return json([&](char **o) { return ta_token_stats(live(), a.get(), t.get(), since_ms, o); });
+    }
+    std::string audit_json(Actor actor = host, std::optional<std::string_view> query = std::nullopt) {
+        detail::OptCStr a(actor, "actor"), q(query, "query");
+        return json([&](char **o) { return ta_audit(live(), a.get(), q.get(), o); });
+    }
+    std::string report_json(Actor actor = host, int64_t since_ms = 0) {
+        detail::OptCStr a(actor, "actor");
+        return json([&](char **o) { return ta_report(live(), a.get(), since_ms, o); });
+    }
+
+private:
+    explicit Store(ta_store *s) noexcept : s_(s) {}
+
+    ta_store *live() const {
+        if (!s_) throw Error(TA_INVALID_ARGUMENT, "the store is closed");
+        return s_;
+    }
+    template <class F> static std::string json(F &&call) {
+        detail::Owned out;
+        ta_status st = call(out.out());
+        detail::check(st);
+        return out.str();
+    }
+    template <class F> static Issued issue(F &&call) {
+        detail::Owned secret, id;
+        ta_status st = call(secret.out(), id.out());
+        detail::check(st);
+        return Issued{secret.str(), id.str()};
+    }
+
+    ta_store *s_ = nullptr;
+};
+
+}  // namespace tokenauth
+
+#endif  // TOKENAUTH_HPP

@@ -1,0 +1,96 @@
+"""Python binding of libtokenauth: issue, verify and manage API access tokens.
+
+    >>> import tokenauth
+    >>> with tokenauth.Store.open(":memory:") as store:
+    ...     store.put_member("alice", "tickets:read ManagePersonalAccessTokens")
+    ...     secret, token_id = store.create_token("ci", "tickets:read", actor="alice")
+    ...     store.verify("Bearer " + secret, "tickets:read").ok
+    True
+
+The library is found through ``TOKENAUTH_LIBRARY`` (a path), then this package's own folder
+(``libtokenauth.so.1``), then the system loader. Status names, HTTP statuses and JSON error bodies
+are asked of the library (``ta_status_name``, ``ta_status_http``, ``ta_error_json``).
+"""
+
+from __future__ import annotations
+
+from . import _native
+from ._errors import (
+    Conflict,
+    Expired,
+    Forbidden,
+    Inactive,
+    InternalError,
+    InvalidArgument,
+    Malformed,
+    NotFound,
+    OwnerInactive,
+    PermissionDenied,
+    RateLimited,
+    Revoked,
+    Status,
+    StorageError,
+    StoreClosed,
+    TokenAuthError,
+    TokenKind,
+    UnknownScope,
+    UnknownToken,
+    error_json,
+    exception_for,
+    last_error,
+    status_http,
+    status_name,
+)
+from ._native import LibraryNotFoundError
+from ._store import IssuedToken, Store
+from ._verdict import Verdict
+
+__version__ = "1.0.0"  # of this binding; the library's own is version()
+
+IAM_ACTIONS = ("ListAccessTokens", "ManagePersonalAccessTokens", "ManageServiceAccessTokens")
+
+
+def version() -> str:
+    """``ta_version``: the loaded library's "MAJOR.MINOR.PATCH"."""
+    return _native.load().ta_version().decode("ascii")
+
+
+def library_path() -> str:
+    """Where libtokenauth was loaded from (loading it if needed)."""
+    _native.load()
+    return _native.loaded_from() or ""
+
+
+__all__ = [
+    "Conflict",
+    "Expired",
+    "Forbidden",
+    "IAM_ACTIONS",
+    "Inactive",
+    "InternalError",
+    "InvalidArgument",
+    "IssuedToken",
+    "LibraryNotFoundError",
+    "Malformed",
+    "NotFound",
+    "OwnerInactive",
+    "PermissionDenied",
+    "RateLimited",
+    "Revoked",
+    "Status",
+    "StorageError",
+    "Store",
+    "StoreClosed",
+    "TokenAuthError",
+    "TokenKind",
+    "UnknownScope",
+    "UnknownToken",
+    "Verdict",
+    "error_json",
+    "exception_for",
+    "last_error",
+    "library_path",
+    "status_http",
+    "status_name",
+    "version",
+]

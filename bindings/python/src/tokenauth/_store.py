@@ -1,0 +1,458 @@
+"""``Store``: one open libtokenauth database (``ta_store *``)."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import threading
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Union
+
+from . import _native
+from ._errors import (
+    InvalidArgument,
+    Status,
+    StoreClosed,
+    TokenKind,
+    exception_for,
+    last_error,
+)
+from ._verdict import Verdict
+
+Text = Union[str, bytes]
+Words = Union[str, bytes, Iterable[str]]
+Query = Union[str, bytes, Mapping[str, Any], None]
+
+_INT64 = (-(2**63), 2**63 - 1)
+_UINT32 = (0, 2**32 - 1)
+
+
+class IssuedToken(NamedTuple):
+    """A new token: ``secret, token_id = store.create_token(...)``.
+
+    The secret is available only now; the store keeps a hash. ``repr`` never shows it whole.
+    """
+
+    secret: str
+    id: str
+
+    def __repr__(self) -> str:
+        return f"IssuedToken(secret='{self.secret[:12]}…', id={self.id!r})"
+
+
+# ----------------------------------------------------------------------------- argument helpers
+
+
+def _text(value: Optional[Text], what: str) -> Optional[bytes]:
+    """A NUL-terminated argument. None stays NULL (the library answers TA_INVALID_ARGUMENT where a
+    value is required). A str is encoded as UTF-8 with lone surrogates passed through, so that the
+    library, not the binding, rejects what is not valid UTF-8. An embedded NUL cannot cross a
+    NUL-terminated parameter, so it is refused here rather than silently truncated."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        raw = value.encode("utf-8", "surrogatepass")
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+    else:
+        raise TypeError(f"{what} must be str or bytes, not {type(value).__name__}")
+    if b"\0" in raw:
+        raise InvalidArgument(Status.INVALID_ARGUMENT, None, f"{what} contains a NUL byte")
+    return raw
+
+
+def _words(value: Optional[Words], what: str) -> Optional[bytes]:
+    """A space-separated list: a str/bytes as given, or an iterable of words joined by spaces."""
+    if value is None or isinstance(value, (str, bytes, bytearray, memoryview)):
+        return _text(value, what)  # type: ignore[arg-type]
+    words = list(value)
+    for w in words:
+        if not isinstance(w, str):
+            raise TypeError(f"{what} must hold str, not {type(w).__name__}")
+    return _text(" ".join(words), what)
+
+
+def _query(value: Query, what: str) -> Optional[bytes]:
+    """A filter query: a string as the library takes it, or a mapping {"kind": "service", …}."""
+    if value is None or isinstance(value, (str, bytes, bytearray, memoryview)):
+        return _text(value, what)  # type: ignore[arg-type]
+    parts = []
+    for key, val in value.items():
+        k, v = str(key), str(val)
+        if not k or any(c.isspace() for c in k + v) or "=" in k:
+            raise InvalidArgument(
+                Status.INVALID_ARGUMENT, None, f"{what}: bad filter {k!r}={v!r}"
+            )
+        parts.append(f"{k}={v}")
+    return _text(" ".join(parts), what)
+
+
+def _int(value: int, what: str, bounds: tuple) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be int, not {type(value).__name__}")
+    lo, hi = bounds
+    if not lo <= value <= hi:
+        raise InvalidArgument(Status.INVALID_ARGUMENT, None, f"{what} out of range: {value}")
+    return value
+
+
+def _path(path: Union[str, bytes, "os.PathLike[str]"]) -> bytes:
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        raw = bytes(path)
+    else:
+        p = os.fspath(path)
+        try:
+            raw = os.fsencode(p)
+        except UnicodeEncodeError:  # lone surrogates: let the library judge the bytes
+            raw = p.encode("utf-8", "surrogatepass") if isinstance(p, str) else p
+    checked = _text(raw, "path")
+    assert checked is not None
+    return checked
+
+
+def _kind(kind: Union[TokenKind, str, int]) -> int:
+    if isinstance(kind, str):
+        try:
+            return int(TokenKind[kind.upper()])
+        except KeyError:
+            raise InvalidArgument(
+                Status.INVALID_ARGUMENT, None, f"kind must be 'personal' or 'service': {kind!r}"
+            ) from None
+    # Any other int goes to the library, which decides.
+    return _int(int(kind), "kind", (-(2**31), 2**31 - 1))
+
+
+def _check(status: int) -> None:
+    """Raises the exception for a failing status, with ta_last_error() read at once."""
+    if status != Status.OK:
+        raise exception_for(status, last_error())
+
+
+def _json(out: ctypes.c_void_p) -> Any:
+    text = _native.take_string(out)
+    return json.loads(text) if text is not None else None
+
+
+# ----------------------------------------------------------------------------- the store
+
+
+class Store:
+    """One open token database.
+
+    Use it as a context manager, or call :meth:`close`; it is closed exactly once (a second close is
+    a no-op, and a garbage-collected store closes itself). A call after close raises
+    :class:`StoreClosed`. Calls may come from any thread; :meth:`close` waits for calls in flight,
+    because ``ta_close`` must not race with other calls on the handle.
+
+    ``actor`` is the member id performing a management call; ``None`` is the host application.
+    """
+
+    def __init__(
+        self,
+        path: Union[str, bytes, "os.PathLike[str]"] = ":memory:",
+        *,
+        token_prefix: Optional[str] = None,
+        default_rate_limit: int = 0,
+        default_rate_window_ms: int = 0,
+        usage_flush_ms: int = 0,
+        busy_timeout_ms: int = 0,
+    ) -> None:
+        self._handle: Optional[int] = None  # set last: __del__ may see a half-built store
+        self._cv = threading.Condition()
+        self._active = 0
+        self._closed = True
+        self._lib = _native.load()
+        self._ta_close = self._lib.ta_close  # kept for __del__ at interpreter shutdown
+        raw_path = _path(path)
+        self.path = os.fsdecode(raw_path)
+        config = _native.TaConfig(
+            _text(token_prefix, "token_prefix"),
+            _int(default_rate_limit, "default_rate_limit", _UINT32),
+            _int(default_rate_window_ms, "default_rate_window_ms", _UINT32),
+            _int(usage_flush_ms, "usage_flush_ms", _UINT32),
+            _int(busy_timeout_ms, "busy_timeout_ms", _UINT32),
+        )
+        handle = ctypes.c_void_p()
+        status = self._lib.ta_open(raw_path, ctypes.byref(config), ctypes.byref(handle))
+        if status != Status.OK:
+            err = exception_for(status, last_error())
+            if handle.value:  # the contract says NULL on failure; never leak if not
+                self._ta_close(handle)
+            raise err
+        self._handle = handle.value
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls,
+        path: Union[str, bytes, "os.PathLike[str]"] = ":memory:",
+        **config: Any,
+    ) -> "Store":
+        """``ta_open``: opens (creating if needed) the database at ``path``; ``":memory:"`` is a
+        private in-memory store. Keywords: ``token_prefix``, ``default_rate_limit``,
+        ``default_rate_window_ms``, ``usage_flush_ms``, ``busy_timeout_ms``."""
+        return cls(path, **config)
+
+    # -- lifecycle
+
+    def close(self) -> None:
+        """``ta_close``: flushes and frees the handle. Exactly once; later calls do nothing."""
+        cv = getattr(self, "_cv", None)
+        if cv is None:
+            return
+        with cv:
+            if self._closed:
+                return
+            self._closed = True
+            while self._active:
+                cv.wait()
+            handle, self._handle = self._handle, None
+        if handle:
+            self._ta_close(handle)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> "Store":
+        self._enter()
+        self._leave()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<tokenauth.Store {self.path!r} {state}>"
+
+    def _enter(self) -> int:
+        with self._cv:
+            if self._closed or not self._handle:
+                raise StoreClosed(Status.INVALID_ARGUMENT, None, "the store is closed")
+            self._active += 1
+            return self._handle
+
+    def _leave(self) -> None:
+        with self._cv:
+            self._active -= 1
+            if not self._active:
+                self._cv.notify_all()
+
+    def _call(self, fn: Any, *args: Any) -> None:
+        handle = self._enter()
+        try:
+            _check(fn(handle, *args))
+        finally:
+            self._leave()
+
+    def _call_json(self, fn: Any, *args: Any) -> Any:
+        out = ctypes.c_void_p()
+        handle = self._enter()
+        try:
+            status = fn(handle, *args, ctypes.byref(out))
+            if status != Status.OK:
+                message = last_error()
+                _native.take_string(out)  # NULL per contract; released all the same
+                raise exception_for(status, message)
+            return _json(out)
+        finally:
+            self._leave()
+
+    def _call_issue(self, fn: Any, *args: Any) -> IssuedToken:
+        secret, token_id = ctypes.c_void_p(), ctypes.c_void_p()
+        handle = self._enter()
+        try:
+            status = fn(handle, *args, ctypes.byref(secret), ctypes.byref(token_id))
+            message = last_error() if status != Status.OK else ""
+            s, i = _native.take_string(secret), _native.take_string(token_id)
+            if status != Status.OK:
+                raise exception_for(status, message)
+            if s is None or i is None:
+                raise exception_for(Status.INTERNAL_ERROR, "the library returned no token")
+            return IssuedToken(s, i)
+        finally:
+            self._leave()
+
+    # -- the store
+
+    def flush(self) -> None:
+        """``ta_flush``: writes all usage still held in memory."""
+        self._call(self._lib.ta_flush)
+
+    def set_clock(self, now_ms: int) -> None:
+        """``ta_set_clock`` (for tests): this handle's clock reads ``now_ms``; 0 = wall clock."""
+        n = _int(now_ms, "now_ms", _INT64)
+        handle = self._enter()
+        try:
+            self._lib.ta_set_clock(handle, n)
+        finally:
+            self._leave()
+
+    # -- scopes and members
+
+    def define_scope(
+        self, scope: Text, implies: Optional[Words] = None, description: Optional[Text] = None
+    ) -> None:
+        """``ta_scope_define``: adds a scope or replaces its implications and description."""
+        self._call(
+            self._lib.ta_scope_define,
+            _text(scope, "scope"),
+            _words(implies, "implies"),
+            _text(description, "description"),
+        )
+
+    def scopes(self) -> List[Dict[str, Any]]:
+        """``ta_scope_list``: the catalog, sorted by scope."""
+        return self._call_json(self._lib.ta_scope_list)
+
+    def put_member(self, member_id: Text, permissions: Words = "") -> None:
+        """``ta_member_put``: creates or updates a member with these scopes and IAM actions."""
+        self._call(
+            self._lib.ta_member_put, _text(member_id, "member_id"), _words(permissions, "permissions")
+        )
+
+    def set_member_active(self, member_id: Text, active: bool) -> None:
+        """``ta_member_set_active``."""
+        self._call(self._lib.ta_member_set_active, _text(member_id, "member_id"), bool(active))
+
+    def remove_member(self, member_id: Text) -> None:
+        """``ta_member_remove``: their personal tokens are revoked for good."""
+        self._call(self._lib.ta_member_remove, _text(member_id, "member_id"))
+
+    def members(self) -> List[Dict[str, Any]]:
+        """``ta_member_list``: sorted by id."""
+        return self._call_json(self._lib.ta_member_list)
+
+    # -- tokens
+
+    def create_token(
+        self,
+        name: Text,
+        scopes: Words,
+        *,
+        kind: Union[TokenKind, str, int] = TokenKind.PERSONAL,
+        actor: Optional[Text] = None,
+        expires_at_ms: int = 0,
+        rate_limit: int = 0,
+        rate_window_ms: int = 0,
+    ) -> IssuedToken:
+        """``ta_token_create``: returns ``(secret, id)``; the secret is never available again."""
+        spec = _native.TaTokenSpec(
+            _text(name, "name"),
+            _kind(kind),
+            _words(scopes, "scopes"),
+            _int(expires_at_ms, "expires_at_ms", _INT64),
+            _int(rate_limit, "rate_limit", _UINT32),
+            _int(rate_window_ms, "rate_window_ms", _UINT32),
+        )
+        return self._call_issue(
+            self._lib.ta_token_create, _text(actor, "actor"), ctypes.byref(spec)
+        )
+
+    def rename(self, token_id: Text, name: Text, *, actor: Optional[Text] = None) -> None:
+        """``ta_token_rename``."""
+        self._call(
+            self._lib.ta_token_rename,
+            _text(actor, "actor"),
+            _text(token_id, "token_id"),
+            _text(name, "name"),
+        )
+
+    def set_active(self, token_id: Text, active: bool, *, actor: Optional[Text] = None) -> None:
+        """``ta_token_set_active``: deactivate, or activate again (a revoked one: Conflict)."""
+        self._call(
+            self._lib.ta_token_set_active, _text(actor, "actor"), _text(token_id, "token_id"), bool(active)
+        )
+
+    def revoke(self, token_id: Text, *, actor: Optional[Text] = None) -> None:
+        """``ta_token_revoke``: at once and for good."""
+        self._call(self._lib.ta_token_revoke, _text(actor, "actor"), _text(token_id, "token_id"))
+
+    def delete(self, token_id: Text, *, actor: Optional[Text] = None) -> None:
+        """``ta_token_delete``: the record goes; the token becomes unknown."""
+        self._call(self._lib.ta_token_delete, _text(actor, "actor"), _text(token_id, "token_id"))
+
+    def rotate(
+        self, token_id: Text, *, grace_ms: int = 0, actor: Optional[Text] = None
+    ) -> IssuedToken:
+        """``ta_token_rotate``: a new token replaces this one, which is revoked after grace_ms."""
+        return self._call_issue(
+            self._lib.ta_token_rotate,
+            _text(actor, "actor"),
+            _text(token_id, "token_id"),
+            _int(grace_ms, "grace_ms", _INT64),
+        )
+
+    def list_tokens(self, query: Query = None, *, actor: Optional[Text] = None) -> List[Dict[str, Any]]:
+        """``ta_token_list``: ``query`` is the library's filter string or a mapping such as
+        ``{"kind": "service", "status": "active"}``."""
+        return self._call_json(self._lib.ta_token_list, _text(actor, "actor"), _query(query, "query"))
+
+    def get_token(self, token_id: Text, *, actor: Optional[Text] = None) -> Dict[str, Any]:
+        """``ta_token_get``."""
+        return self._call_json(self._lib.ta_token_get, _text(actor, "actor"), _text(token_id, "token_id"))
+
+    # -- the hot path
+
+    def verify(self, credential: Union[str, bytes, bytearray, memoryview], required_scopes: Optional[Words] = None) -> Verdict:
+        """``ta_verify_n``: verifies a bare token or a whole ``Authorization`` value.
+
+        Returns a :class:`Verdict` for every outcome, denials included (use :meth:`require` or
+        :meth:`Verdict.raise_for_status` to raise). Any bytes may be passed: what is not a token
+        of this store is ``MALFORMED``.
+        """
+        if isinstance(credential, str):
+            cred = credential.encode("utf-8", "surrogatepass")
+        elif isinstance(credential, (bytes, bytearray, memoryview)):
+            cred = bytes(credential)
+        else:
+            raise TypeError(f"credential must be str or bytes, not {type(credential).__name__}")
+        scopes = _words(required_scopes, "required_scopes")
+        out = _native.TaVerdict()
+        handle = self._enter()
+        try:
+            status = self._lib.ta_verify_n(handle, cred, len(cred), scopes, ctypes.byref(out))
+            message = last_error() if status != Status.OK else ""
+        finally:
+            self._leave()
+        return Verdict._from_c(out, message)
+
+    def require(self, credential: Union[str, bytes, bytearray, memoryview], required_scopes: Optional[Words] = None) -> Verdict:
+        """:meth:`verify`, raising the denial's exception (e.g. :class:`Forbidden`)."""
+        return self.verify(credential, required_scopes).raise_for_status()
+
+    def record_usage(self, token_id: Text, operation: Text, http_status: int) -> None:
+        """``ta_record_usage``: what the gateway did with a verified request."""
+        self._call(
+            self._lib.ta_record_usage,
+            _text(token_id, "token_id"),
+            _text(operation, "operation"),
+            _int(http_status, "http_status", (-(2**31), 2**31 - 1)),
+        )
+
+    # -- oversight
+
+    def stats(self, token_id: Text, *, since_ms: int = 0, actor: Optional[Text] = None) -> Dict[str, Any]:
+        """``ta_token_stats``."""
+        return self._call_json(
+            self._lib.ta_token_stats,
+            _text(actor, "actor"),
+            _text(token_id, "token_id"),
+            _int(since_ms, "since_ms", _INT64),
+        )
+
+    def audit(self, query: Query = None, *, actor: Optional[Text] = None) -> List[Dict[str, Any]]:
+        """``ta_audit``: ``query`` is the filter string or a mapping such as
+        ``{"token": id, "event": "token.revoked", "limit": 10}``. Needs admin (or the host)."""
+        return self._call_json(self._lib.ta_audit, _text(actor, "actor"), _query(query, "query"))
+
+    def report(self, *, since_ms: int = 0, actor: Optional[Text] = None) -> Dict[str, Any]:
+        """``ta_report``: the least-privilege and hygiene report."""
+        return self._call_json(self._lib.ta_report, _text(actor, "actor"), _int(since_ms, "since_ms", _INT64))

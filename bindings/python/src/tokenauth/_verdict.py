@@ -1,0 +1,121 @@
+"""The typed result of a verification."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Union
+
+from . import _errors, _native
+from ._errors import Status, TokenKind
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What ``ta_verify`` decided, copied out of ``ta_verdict``.
+
+    A verdict is returned for every verification outcome; :attr:`ok` tells success, and
+    :meth:`raise_for_status` turns a denial into its exception.
+    """
+
+    status: Union[Status, int]
+    http_status: int
+    kind: Optional[TokenKind]  # None when the token is not known
+    token_id: str  # "" when the token is not known
+    subject: str  # owner's member id, or the token id of a service token; "" when unknown
+    expires_at_ms: int  # 0 = never
+    rate_limit: int  # per window; 0 = unlimited
+    rate_remaining: int
+    rate_reset_ms: int
+    retry_after_ms: int  # > 0 only with RATE_LIMITED
+    missing_scope: str  # with FORBIDDEN: the first required scope not held
+    message: str = field(default="", compare=False)  # ta_last_error() after a denial
+
+    @classmethod
+    def _from_c(cls, v: _native.TaVerdict, message: str = "") -> "Verdict":
+        try:
+            status: Union[Status, int] = Status(v.status)
+        except ValueError:
+            status = int(v.status)
+        try:
+            kind: Optional[TokenKind] = TokenKind(v.kind) if v.kind else None
+        except ValueError:
+            kind = None
+        return cls(
+            status=status,
+            http_status=int(v.http_status),
+            kind=kind,
+            token_id=v.token_id.decode("utf-8", "replace"),
+            subject=v.subject.decode("utf-8", "replace"),
+            expires_at_ms=int(v.expires_at_ms),
+            rate_limit=int(v.rate_limit),
+            rate_remaining=int(v.rate_remaining),
+            rate_reset_ms=int(v.rate_reset_ms),
+            retry_after_ms=int(v.retry_after_ms),
+            missing_scope=v.missing_scope.decode("utf-8", "replace"),
+            message=message,
+        )
+
+    @property
+    def ok(self) -> bool:
+        return self.status == Status.OK
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def name(self) -> str:
+        """The library's name for the status (``ta_status_name``)."""
+        return _errors.status_name(self.status)
+
+    @property
+    def error_json(self) -> Optional[str]:
+        """The JSON error body for a denial (``ta_error_json``); None when OK."""
+        return _errors.error_json(self.status)
+
+    @property
+    def retry_after(self) -> int:
+        """Whole seconds for a ``Retry-After`` header (rounded up); 0 unless rate limited."""
+        return math.ceil(self.retry_after_ms / 1000) if self.retry_after_ms > 0 else 0
+
+    def rate_limit_headers(self, window_ms: Optional[int] = None) -> Dict[str, str]:
+        """IETF ``RateLimit``/``RateLimit-Policy`` (and ``Retry-After``) headers for a response.
+
+        ``window_ms`` is the token's window (``get_token(id)["rate_limit"]["window_ms"]``);
+        without it only ``RateLimit`` is produced. Empty for an unlimited or unknown token.
+        """
+        headers: Dict[str, str] = {}
+        if self.rate_limit <= 0:
+            return headers
+        if window_ms:
+            headers["RateLimit-Policy"] = (
+                f'"default";q={self.rate_limit};w={math.ceil(window_ms / 1000)}'
+            )
+        headers["RateLimit"] = (
+            f'"default";r={self.rate_remaining};t={math.ceil(max(self.rate_reset_ms, 0) / 1000)}'
+        )
+        if self.retry_after_ms > 0:
+            headers["Retry-After"] = str(self.retry_after)
+        return headers
+
+    def error(self) -> Optional[_errors.TokenAuthError]:
+        """The exception for this verdict, or None when OK."""
+        if self.ok:
+            return None
+        return _errors.exception_for(self.status, self._message(), self)
+
+    def raise_for_status(self) -> "Verdict":
+        """Raises the denial's exception; returns the verdict itself when OK."""
+        err = self.error()
+        if err is not None:
+            raise err
+        return self
+
+    def _message(self) -> str:
+        if self.message:
+            return self.message
+        if self.status == Status.FORBIDDEN and self.missing_scope:
+            return f"missing scope {self.missing_scope}"
+        if self.status == Status.RATE_LIMITED:
+            return f"retry after {self.retry_after_ms} ms"
+        return ""
