@@ -136,6 +136,13 @@ void ta_close(ta_store *store);
 /* For tests: makes the store's clock read `now_ms` (0 returns it to the wall clock). */
 void ta_set_clock(ta_store *store, int64_t now_ms);
 
+/* Added to the contract. Bounds this handle's in-memory verification index to `max_tokens` tokens
+   (default 1,000,000; 0 turns the index off, so that every verification reads the database).
+   The index is never stale: before each use it checks, in SQLite's shared memory, whether any
+   connection in any process committed, and drops exactly the tokens a commit changed. Evicted
+   tokens are simply read again. TA_INVALID_ARGUMENT for a NULL store. */
+ta_status ta_set_index_limit(ta_store *store, size_t max_tokens);
+
 /* ---------------------------------------------------------------- scopes and members */
 
 /* Adds a scope to the catalog, or replaces its implications and description (audited as

@@ -44,3 +44,9 @@ public func ta_set_clock(_ store: OpaquePointer?, _ now_ms: Int64) {
     LastError.clear()
     Convert.store(store)?.setClock(now_ms)
 }
+
+/// Bounds the in-memory verification index of this handle to `max_tokens` tokens (0 turns it off).
+@c @implementation
+public func ta_set_index_limit(_ store: OpaquePointer?, _ max_tokens: Int) -> ta_status {
+    abiCall { try Convert.requireStore(store).setIndexCapacity(max_tokens) }
+}

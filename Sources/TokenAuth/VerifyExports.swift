@@ -43,13 +43,7 @@ private func verify(_ store: OpaquePointer?, _ credential: UnsafeRawBufferPointe
         LastError.set("store is NULL")
         return fill(out, Verdict(status: .invalidArgument))
     }
-    var required: String?
-    if let required_scopes {
-        guard let text = String(validatingCString: required_scopes) else {
-            return fill(out, Verdict(status: .invalidArgument))
-        }
-        required = text
-    }
+    let required = required_scopes.map { UnsafeRawBufferPointer(start: $0, count: strlen($0)) }
     return fill(out, target.verify(credential: credential, requiredScopes: required))
 }
 

@@ -1,5 +1,7 @@
 /// Token buckets, one per token, kept in this store handle's memory: capacity `limit`, refilled
 /// continuously at `limit` per `windowMS`, starting full. A clock that moves back refills nothing.
+/// Keyed by digest and sharded, so that threads verifying different tokens do not meet; kept apart
+/// from the verification index, so that dropping cached tokens never refills a bucket.
 final class RateLimiter: Sendable {
     private struct Bucket {
         var level: Double
@@ -14,17 +16,18 @@ final class RateLimiter: Sendable {
         var retryAfterMS: Int64
     }
 
-    private let buckets = Locked<[String: Bucket]>([:])
+    private static let shardCount = 16
+    private let shards = (0..<RateLimiter.shardCount).map { _ in Locked<[Digest: Bucket]>([:]) }
 
     /// Refills the token's bucket to `now`, then takes one unit if `spend` (only a verification that
     /// passed every other check spends).
-    func take(_ tokenID: String, _ limit: RateLimit, now: Int64, spend: Bool) -> Reading {
+    func take(_ digest: Digest, _ limit: RateLimit, now: Int64, spend: Bool) -> Reading {
         let capacity = Double(limit.limit)
         let perMS = capacity / Double(max(limit.windowMS, 1))
-        return buckets.withLock { table in
-            var bucket = table[tokenID] ?? Bucket(level: capacity, updatedAt: now)
+        return shards[Int(truncatingIfNeeded: digest.w2 % UInt64(Self.shardCount))].withLock { table in
+            var bucket = table[digest] ?? Bucket(level: capacity, updatedAt: now)
             if now > bucket.updatedAt {
-                bucket.level = min(capacity, bucket.level + Double(now - bucket.updatedAt) * perMS)
+                bucket.level = min(capacity, bucket.level + (Double(now) - Double(bucket.updatedAt)) * perMS)
                 bucket.updatedAt = now
             }
             var allowed = true
@@ -37,7 +40,7 @@ final class RateLimiter: Sendable {
                     retryAfter = max(1, Self.ceilMS((1 - bucket.level) / perMS))
                 }
             }
-            table[tokenID] = bucket
+            table[digest] = bucket
             return Reading(allowed: allowed, remaining: UInt32(clamping: Int64(bucket.level.rounded(.down))),
                            resetMS: Self.ceilMS((capacity - bucket.level) / perMS), retryAfterMS: retryAfter)
         }

@@ -61,16 +61,28 @@ public struct ScopeCatalog: Sendable {
         return next
     }
 
-    /// A path scope -> … -> scope along explicit implications, if one exists.
+    /// A path scope -> … -> scope along explicit implications, if one exists. Iterative, so that a
+    /// long chain of implications cannot exhaust the stack.
     private func cycle(through scope: String) -> [String]? {
-        var visited = Set<String>()
-        func walk(_ current: String, _ path: [String]) -> [String]? {
+        var parent: [String: String] = [:]
+        var pending = [scope]
+        while let current = pending.popLast() {
             for next in definitions[current]?.implies ?? [] {
-                if next == scope { return path + [next] }
-                if visited.insert(next).inserted, let found = walk(next, path + [next]) { return found }
+                if next == scope {
+                    var path = [next, current]
+                    var step = current
+                    while let previous = parent[step] {
+                        path.append(previous)
+                        step = previous
+                    }
+                    return path.reversed()
+                }
+                if parent[next] == nil {
+                    parent[next] = current
+                    pending.append(next)
+                }
             }
-            return nil
         }
-        return walk(scope, [scope])
+        return nil
     }
 }

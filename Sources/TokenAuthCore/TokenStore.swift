@@ -6,7 +6,7 @@ public final class TokenStore: Sendable {
     let format: TokenFormat
     let clock = StoreClock()
     let usage = UsageRecorder()
-    let catalogCache: CatalogCache
+    let index: TokenIndex
     private let verifier: Verifier
     private let flusher: Locked<PeriodicTask?> = Locked(nil)
 
@@ -32,9 +32,8 @@ public final class TokenStore: Sendable {
         self.backend = backend
         self.configuration = configuration
         format = TokenFormat(prefix: backend.tokenPrefix)
-        catalogCache = try CatalogCache(backend: backend)
-        verifier = Verifier(backend: backend, format: format, catalog: catalogCache, limiter: RateLimiter(),
-                            usage: usage, clock: clock)
+        index = try TokenIndex(backend: backend)
+        verifier = Verifier(index: index, format: format, limiter: RateLimiter(), usage: usage, clock: clock)
     }
 
     private func startFlusher() throws {
@@ -81,10 +80,14 @@ public final class TokenStore: Sendable {
     /// For tests: pins the store's clock at `nowMS` (0 returns it to the wall clock).
     public func setClock(_ nowMS: Int64) { clock.pin(nowMS) }
 
-    /// Verifies a credential (a bare token or an Authorization header value) and required scopes.
-    public func verify(credential: UnsafeRawBufferPointer?, requiredScopes: String?) -> Verdict {
+    /// Verifies a credential (a bare token or an Authorization header value) and the required
+    /// scopes (space-separated scope names; nil or empty for none).
+    public func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?) -> Verdict {
         verifier.verify(credential: credential, requiredScopes: requiredScopes)
     }
+
+    /// Bounds the verification index to `entries` tokens (0 turns it off).
+    public func setIndexCapacity(_ entries: Int) { index.setCapacity(entries) }
 
     // MARK: shared by the management calls
 

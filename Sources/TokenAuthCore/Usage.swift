@@ -70,17 +70,24 @@ struct PendingUsage {
 /// lock that no database write holds; `drain` hands the batch to the flusher.
 final class UsageRecorder: Sendable {
     private let pending = Locked(PendingUsage())
+    /// Tokens with uses counted in their own `PendingUse` since the last drain.
+    private let queued = Locked<[CachedToken]>([])
 
-    func recordUse(_ tokenID: String, scopes: [String], at now: Int64) {
+    /// Counts a successful verification in the token's own counters: a few stores under the token's
+    /// own lock, and no allocation unless the token is the first of its batch or the UTC day changed.
+    func recordUse(_ token: CachedToken, scopes: ScopeSet, at now: Int64) {
         let day = UTCDay.day(of: now)
-        pending.withLock { buffer in
-            var usage = buffer.tokens[tokenID] ?? TokenUsage()
-            usage.uses += 1
-            usage.lastUsedAt = max(usage.lastUsedAt, now)
-            usage.days[day, default: TokenUsage.DayCounts()].uses += 1
-            for scope in scopes { usage.counts[UsageCountKey(day: day, dimension: .scope, key: scope), default: 0] += 1 }
-            buffer.tokens[tokenID] = usage
+        let (enqueue, previousDay) = token.usage.withLock { use -> (Bool, TokenUsage?) in
+            let previous = use.day != day ? use.take(names: token.scopes.names(in:)) : nil
+            use.day = day
+            use.uses += 1
+            use.lastUsedAt = max(use.lastUsedAt, now)
+            use.scopes.formUnion(scopes)
+            defer { use.queued = true }
+            return (!use.queued, previous)
         }
+        if let previousDay { pending.withLock { $0.tokens[token.tokenID, default: TokenUsage()].merge(previousDay) } }
+        if enqueue { queued.withLock { $0.append(token) } }
     }
 
     func recordDenial(_ tokenID: String, status: Status, subject: String, missingScope: String?, at now: Int64) {
@@ -88,10 +95,8 @@ final class UsageRecorder: Sendable {
         let key = DenialKey(tokenID: tokenID, status: status, minute: Self.minute(of: now))
         let denial = DenialAggregate(subject: subject, missingScope: missingScope, count: 1, firstAt: now, lastAt: now)
         pending.withLock { buffer in
-            var usage = buffer.tokens[tokenID] ?? TokenUsage()
-            usage.denied += 1
-            usage.days[day, default: TokenUsage.DayCounts()].denied += 1
-            buffer.tokens[tokenID] = usage
+            buffer.tokens[tokenID, default: TokenUsage()].denied += 1
+            buffer.tokens[tokenID, default: TokenUsage()].days[day, default: TokenUsage.DayCounts()].denied += 1
             if buffer.denials[key] == nil { buffer.denials[key] = denial } else { buffer.denials[key]?.merge(denial) }
         }
     }
@@ -99,20 +104,29 @@ final class UsageRecorder: Sendable {
     func recordOperation(_ tokenID: String, operation: String, httpStatus: Int, at now: Int64) {
         let day = UTCDay.day(of: now)
         pending.withLock { buffer in
-            var usage = buffer.tokens[tokenID] ?? TokenUsage()
-            usage.counts[UsageCountKey(day: day, dimension: .operation, key: operation), default: 0] += 1
-            usage.counts[UsageCountKey(day: day, dimension: .status, key: String(httpStatus)), default: 0] += 1
-            buffer.tokens[tokenID] = usage
+            buffer.tokens[tokenID, default: TokenUsage()].counts[UsageCountKey(day: day, dimension: .operation, key: operation), default: 0] += 1
+            buffer.tokens[tokenID, default: TokenUsage()].counts[UsageCountKey(day: day, dimension: .status, key: String(httpStatus)), default: 0] += 1
         }
     }
 
     /// Takes everything recorded so far.
     func drain() -> PendingUsage {
-        pending.withLock { buffer in
-            let taken = buffer
-            buffer = PendingUsage()
-            return taken
+        let tokens = queued.withLock { list in
+            defer { list.removeAll(keepingCapacity: true) }
+            return list
         }
+        var batch = pending.withLock { buffer in
+            defer { buffer = PendingUsage() }
+            return buffer
+        }
+        for token in tokens {
+            let usage = token.usage.withLock { use in
+                defer { use.queued = false }
+                return use.take(names: token.scopes.names(in:))
+            }
+            if let usage { batch.tokens[token.tokenID, default: TokenUsage()].merge(usage) }
+        }
+        return batch
     }
 
     /// Puts back a batch that could not be written, so that nothing counted is lost.

@@ -76,7 +76,7 @@ enum Validate {
         }
     }
 
-    private static func isScopeByte(_ byte: UInt8) -> Bool {
+    static func isScopeByte(_ byte: UInt8) -> Bool {
         switch byte {
         case 0x30...0x39, 0x61...0x7A: true
         case UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"): true

@@ -1,68 +1,52 @@
 /// The hot path: decides a presented credential in the contract's order — format, existence,
 /// revocation, expiry, activity, the owner's activity, scopes, rate limit — and counts the outcome.
+/// For a token seen before it hashes, looks up memory and updates counters: no SQL, no allocation.
 struct Verifier: Sendable {
-    let backend: any StorageBackend
+    let index: TokenIndex
     let format: TokenFormat
-    let catalog: CatalogCache
     let limiter: RateLimiter
     let usage: UsageRecorder
     let clock: StoreClock
 
-    func verify(credential: UnsafeRawBufferPointer?, requiredScopes: String?) -> Verdict {
-        var required: [String] = []
-        if let requiredScopes {
-            let listed = requiredScopes.split(separator: " ")
-            guard listed.allSatisfy({ Validate.isScopeName($0.utf8) }) else {
-                return Self.failure(.invalidArgument)
-            }
-            required = listed.map(String.init)
-        }
+    func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?) -> Verdict {
+        let required = requiredScopes ?? UnsafeRawBufferPointer(start: nil, count: 0)
+        guard ScopeWords.areValid(required) else { return Verdict(status: .invalidArgument) }
         guard let credential, let token = Credential.token(in: credential), format.check(token) != nil else {
-            return Self.failure(.malformed)
+            return Verdict(status: .malformed)
         }
-        var digest = [UInt8](repeating: 0, count: Crypto.digestLength)
-        guard digest.withUnsafeMutableBytes({ Crypto.sha256(token, into: $0) }) else { return Self.failure(.internalError) }
-        let found: VerificationLookup?
+        guard let digest = Digest.sha256(token) else { return Verdict(status: .internalError) }
+        let answer: TokenIndex.Answer
         do {
-            found = try digest.withUnsafeBytes { try backend.lookup(digest: $0) }
+            answer = try index.find(digest)
         } catch {
-            return Self.failure(error.status)
+            return Verdict(status: error.status)
         }
-        guard let found, found.digest.withUnsafeBytes({ stored in
-            digest.withUnsafeBytes { Crypto.constantTimeEqual(stored, $0) }
-        }) else {
-            return Self.failure(.unknownToken)
-        }
-        return decide(found, required: required)
+        guard case .known(let entry) = answer else { return Verdict(status: .unknownToken) }
+        return decide(entry, digest: digest, required: required)
     }
 
-    private func decide(_ token: VerificationLookup, required: [String]) -> Verdict {
+    private func decide(_ token: CachedToken, digest: Digest, required: UnsafeRawBufferPointer) -> Verdict {
         let now = clock.nowMS
-        var verdict = Verdict(status: .ok)
+        var verdict = Verdict(status: token.status(at: now))
         verdict.kind = token.kind
-        verdict.tokenID = token.id
-        verdict.subject = token.kind == .service ? token.id : (token.ownerRemoved ? "" : token.owner ?? "")
+        verdict.tokenID = token.tokenID
+        verdict.subject = token.subject
         verdict.expiresAtMS = token.expiresAt
         verdict.rateLimit = token.rateLimit?.limit ?? 0
 
-        verdict.status = TokenState.status(revokeAt: token.revokeAt, ownerRemoved: token.ownerRemoved,
-                                           expiresAt: token.expiresAt, active: token.active, kind: token.kind,
-                                           ownerActive: token.ownerMember?.active, now: now)
-        if verdict.status == .ok, !required.isEmpty {
-            do {
-                let inForce = ScopesInForce(catalog: try catalog.current(version: token.catalogVersion),
-                                            tokenScopes: words(token.expandedScopes), kind: token.kind,
-                                            owner: token.ownerMember)
-                if let missing = inForce.firstMissing(required) {
+        var used = ScopeSet()
+        if verdict.status == .ok {
+            for word in ScopeWords(required) {
+                guard let position = token.scopes.position(of: word), token.inForce.contains(position) else {
                     verdict.status = .forbidden
-                    verdict.missingScope = missing
+                    verdict.missingScope = String(decoding: word, as: UTF8.self)
+                    break
                 }
-            } catch {
-                return Self.failure(error.status)
+                used.insert(position)
             }
         }
         if let limit = token.rateLimit {
-            let reading = limiter.take(token.id, limit, now: now, spend: verdict.status == .ok)
+            let reading = limiter.take(digest, limit, now: now, spend: verdict.status == .ok)
             if !reading.allowed {
                 verdict.status = .rateLimited
                 verdict.retryAfterMS = reading.retryAfterMS
@@ -71,33 +55,12 @@ struct Verifier: Sendable {
             verdict.rateResetMS = reading.resetMS
         }
         if verdict.status == .ok {
-            usage.recordUse(token.id, scopes: required, at: now)
+            usage.recordUse(token, scopes: used, at: now)
         } else {
-            usage.recordDenial(token.id, status: verdict.status, subject: verdict.subject,
+            usage.recordDenial(token.tokenID, status: verdict.status, subject: verdict.subject,
                                missingScope: verdict.status == .forbidden ? verdict.missingScope : nil, at: now)
         }
         return verdict
-    }
-
-    private static func failure(_ status: Status) -> Verdict { Verdict(status: status) }
-}
-
-/// The scope catalog as last read, reloaded when the database says it changed.
-final class CatalogCache: Sendable {
-    private let backend: any StorageBackend
-    private let cached: Locked<(catalog: ScopeCatalog, version: Int64)>
-
-    init(backend: any StorageBackend) throws {
-        self.backend = backend
-        cached = Locked(try backend.loadCatalog())
-    }
-
-    /// The catalog, at least as new as `version`.
-    func current(version: Int64) throws -> ScopeCatalog {
-        if let catalog = cached.withLock({ $0.version >= version ? $0.catalog : nil }) { return catalog }
-        let fresh = try backend.loadCatalog()
-        cached.withLock { if fresh.version > $0.version { $0 = fresh } }
-        return fresh.catalog
     }
 }
 

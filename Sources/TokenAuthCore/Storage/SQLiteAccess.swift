@@ -33,6 +33,40 @@ struct SQLiteAccess: StorageWriter {
             ON CONFLICT(name) DO UPDATE SET implies = excluded.implies, description = excluded.description
             """, [.text(name), .text(definition.implies.joined(separator: " ")), definition.description.map(SQLValue.text) ?? .null])
         try run("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'catalog_version'", [])
+        try logChange(.everything)
+    }
+
+    // MARK: the change log
+
+    /// How many change rows are kept; a handle further behind than this drops its whole index.
+    static let changesKept: Int64 = 10_000
+
+    private func logChange(_ change: ChangeKind, tokenID: String? = nil, digest: [UInt8]? = nil) throws {
+        if let tokenID {
+            try run("INSERT INTO changes(kind, digest) SELECT 1, digest FROM tokens WHERE id = ?1", [.text(tokenID)])
+        } else {
+            try run("INSERT INTO changes(kind, digest) VALUES(?1, ?2)",
+                    [.int(change.rawValue), digest.map(SQLValue.blob) ?? .null])
+        }
+        try run("DELETE FROM changes WHERE seq <= last_insert_rowid() - ?1", [.int(Self.changesKept)])
+    }
+
+    func latestChange() throws -> Int64 {
+        try rows("SELECT coalesce(max(seq), 0) FROM changes") { $0.int(0) }.first ?? 0
+    }
+
+    func changes(after seq: Int64) throws -> ChangeBatch {
+        var batch = ChangeBatch(oldestKept: 0, latest: seq, tokens: [], everything: false)
+        try db.statement("SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM changes").run([]) { row in
+            batch.oldestKept = row.int(0)
+            batch.latest = max(seq, row.int(1))
+        }
+        // Rows after `seq` were pruned: the caller is too far behind to know what changed.
+        if batch.oldestKept > 0, seq < batch.oldestKept - 1 { batch.everything = true }
+        try db.statement("SELECT kind, digest FROM changes WHERE seq > ?1").run([.int(seq)]) { row in
+            if row.int(0) == ChangeKind.token.rawValue { batch.tokens.append(row.blob(1)) } else { batch.everything = true }
+        }
+        return batch
     }
 
     func member(_ id: String) throws -> Member? {
@@ -48,6 +82,7 @@ struct SQLiteAccess: StorageWriter {
     }
 
     func putMember(_ member: Member) throws {
+        try logChange(.everything)
         try run("""
             INSERT INTO members(id, active, permissions) VALUES(?1, ?2, ?3)
             ON CONFLICT(id) DO UPDATE SET active = excluded.active, permissions = excluded.permissions
@@ -55,6 +90,7 @@ struct SQLiteAccess: StorageWriter {
     }
 
     func deleteMember(_ id: String) throws {
+        try logChange(.everything)
         try run("DELETE FROM members WHERE id = ?1", [.text(id)])
     }
 
@@ -113,9 +149,11 @@ struct SQLiteAccess: StorageWriter {
                 .int(Int64(token.rateLimit?.limit ?? 0)), .int(Int64(token.rateLimit?.windowMS ?? 0)),
                 token.rotatedFrom.map(SQLValue.text) ?? .null, token.rotatedTo.map(SQLValue.text) ?? .null,
             ])
+        try logChange(.token, digest: digest)
     }
 
     func updateToken(_ token: TokenRecord) throws {
+        try logChange(.token, tokenID: token.id)
         try run("UPDATE tokens SET name = ?2, active = ?3, revoke_at = ?4, rotated_to = ?5 WHERE id = ?1", [
             .text(token.id), .text(token.name), .int(token.active ? 1 : 0),
             token.revokeAt.map(SQLValue.int) ?? .null, token.rotatedTo.map(SQLValue.text) ?? .null,
@@ -123,6 +161,7 @@ struct SQLiteAccess: StorageWriter {
     }
 
     func deleteToken(id: String) throws {
+        try logChange(.token, tokenID: id)
         try run("DELETE FROM tokens WHERE id = ?1", [.text(id)])
         try run("DELETE FROM usage_daily WHERE token_id = ?1", [.text(id)])
         try run("DELETE FROM usage_counts WHERE token_id = ?1", [.text(id)])

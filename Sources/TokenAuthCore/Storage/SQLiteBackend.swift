@@ -15,6 +15,9 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
     private let writer: Locked<SQLiteConnection>
     private let readers = Locked<[SQLiteConnection]>([])
     private let closed = Atomic<Bool>(false)
+    let commitSignal: any CommitSignal
+    /// Bumped after each commit of this handle, for an in-memory database (no WAL index).
+    private let localCommits: CommitCounter?
 
     /// Where the database lives: a file, or a private in-memory database shared by this handle's
     /// connections (SQLite's memdb VFS; a name starting with '/' is shared within the process).
@@ -47,6 +50,14 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
         self.busyTimeoutMS = busyTimeoutMS
         let connection = try Self.connect(location, readOnly: false, busyTimeoutMS: busyTimeoutMS)
         tokenPrefix = try Self.prepare(connection, isMemory: location.isMemory, requestedPrefix: requestedPrefix)
+        if location.isMemory {
+            let counter = CommitCounter()
+            localCommits = counter
+            commitSignal = counter
+        } else {
+            localCommits = nil
+            commitSignal = WALIndexSignal(connection: connection) ?? NoCommitSignal()
+        }
         writer = Locked(connection)
     }
 
@@ -154,6 +165,7 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
                 do {
                     let result = try body(SQLiteAccess(db: db))
                     try db.execute("COMMIT")
+                    localCommits?.bump()
                     return result
                 } catch {
                     try? db.execute("ROLLBACK")
@@ -163,17 +175,22 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
         }
     }
 
-    func lookup(digest: UnsafeRawBufferPointer) throws -> VerificationLookup? {
+    func lookup(digest: UnsafeRawBufferPointer) throws -> (token: VerificationLookup?, changeSeq: Int64) {
         try withReader { db in
             var found: VerificationLookup?
+            var changeSeq: Int64 = 0
+            // One statement, so one snapshot: the token, its owner, the catalog version and the
+            // change-log position all as of the same commit.
             try db.statement("""
                 SELECT t.digest, t.id, t.kind, t.owner, t.owner_removed, t.expanded, t.expires_at, t.active,
                        t.revoke_at, t.rate_limit, t.rate_window_ms, m.id, m.active, m.permissions,
-                       (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'catalog_version')
-                FROM tokens t LEFT JOIN members m ON t.kind = 1 AND t.owner_removed = 0 AND m.id = t.owner
-                WHERE t.digest = ?1
+                       (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'catalog_version'),
+                       (SELECT coalesce(max(seq), 0) FROM changes)
+                FROM (SELECT 1) LEFT JOIN tokens t ON t.digest = ?1
+                LEFT JOIN members m ON t.kind = 1 AND t.owner_removed = 0 AND m.id = t.owner
                 """).run([.blob(Array(digest))]) { row in
-                guard let kind = TokenKind(rawValue: Int32(truncatingIfNeeded: row.int(2))) else { return }
+                changeSeq = row.int(15)
+                guard !row.isNull(1), let kind = TokenKind(rawValue: Int32(truncatingIfNeeded: row.int(2))) else { return }
                 let limit = UInt32(clamping: row.int(9))
                 found = VerificationLookup(
                     digest: row.blob(0), id: row.text(1), kind: kind, owner: row.optionalText(3),
@@ -183,7 +200,7 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
                     ownerMember: row.isNull(11) ? nil : Member(id: row.text(11), active: row.bool(12), permissions: words(row.text(13))),
                     catalogVersion: row.int(14))
             }
-            return found
+            return (found, changeSeq)
         }
     }
 

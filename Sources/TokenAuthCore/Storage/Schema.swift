@@ -3,7 +3,7 @@
 enum Schema {
     /// 'TAK1' — tells libtokenauth databases apart from any other SQLite file.
     static let applicationID: Int64 = 0x5441_4B31
-    static let currentVersion: Int64 = 1
+    static let currentVersion: Int64 = 2
 
     /// Migration n brings a database from user_version n-1 to n. Append; never edit a shipped one.
     static let migrations: [String] = [
@@ -75,6 +75,16 @@ enum Schema {
         );
         CREATE INDEX audit_at ON audit(at, seq);
         CREATE INDEX audit_token ON audit(token_id);
+        """,
+        // 2: the change log that lets every handle, in every process, invalidate exactly what a
+        // commit changed in its in-memory token index (kind 1: the token with `digest`; 2: a
+        // member or the catalog, which invalidates everything).
+        """
+        CREATE TABLE changes(
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind INTEGER NOT NULL,
+            digest BLOB
+        );
         """,
     ]
 }

@@ -11,8 +11,12 @@ protocol StorageBackend: AnyObject, Sendable {
     /// rolled back entirely if `body` throws.
     func write<T>(_ durability: Durability, _ body: (any StorageWriter) throws -> T) throws -> T
 
-    /// The verification view of the token with this SHA-256 digest, read in one statement.
-    func lookup(digest: UnsafeRawBufferPointer) throws -> VerificationLookup?
+    /// The verification view of the token with this SHA-256 digest, read in one statement, with the
+    /// latest change-log sequence number of the same snapshot.
+    func lookup(digest: UnsafeRawBufferPointer) throws -> (token: VerificationLookup?, changeSeq: Int64)
+
+    /// What tells this handle cheaply that some connection, in any process, committed.
+    var commitSignal: any CommitSignal { get }
 
     func close()
 }
@@ -30,6 +34,28 @@ protocol StorageReader {
     func dailyUsage(tokenID: String, fromDay: Int64) throws -> [DailyUsage]
     func usageCounts(tokenID: String, dimension: UsageDimension, fromDay: Int64) throws -> [(key: String, count: Int64)]
     func audit(_ filter: AuditFilter) throws -> [AuditEntry]
+    /// The change log after `seq`.
+    func changes(after seq: Int64) throws -> ChangeBatch
+    /// The sequence number of the latest change-log row.
+    func latestChange() throws -> Int64
+}
+
+/// What a change-log row invalidates.
+enum ChangeKind: Int64 {
+    /// One token, by digest.
+    case token = 1
+    /// A member or the catalog: every cached answer.
+    case everything = 2
+}
+
+/// The change-log rows after some sequence number.
+struct ChangeBatch {
+    var oldestKept: Int64
+    var latest: Int64
+    /// Digests of the tokens created, changed or deleted.
+    var tokens: [[UInt8]]
+    /// A member or the catalog changed, or the log no longer reaches back far enough.
+    var everything: Bool
 }
 
 extension StorageBackend {

@@ -2,9 +2,9 @@ import COpenSSL
 
 /// The few OpenSSL primitives the library needs: the CSPRNG, SHA-256, constant-time comparison.
 enum Crypto {
-    /// SHA-256 through OpenSSL 3's fetched-algorithm path: fetching the digest once avoids the implicit
-    /// fetch that the one-shot `SHA256()` and `EVP_get_digestbyname` paths pay on every call.
-    private nonisolated(unsafe) static let sha256: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
+    /// SHA-256, fetched once (OpenSSL 3): the one-shot `SHA256()` and `EVP_get_digestbyname` paths pay
+    /// an implicit fetch on every call. Hashing itself is `Digest.sha256`.
+    nonisolated(unsafe) static let sha256Algorithm: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
 
     static let digestLength = 32
 
@@ -15,19 +15,8 @@ enum Crypto {
         return ok == 1 ? bytes : nil
     }
 
-    /// SHA-256 of `bytes` into `out` (32 bytes). Returns false if OpenSSL failed.
-    static func sha256(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Bool {
-        guard let md = sha256, out.count >= digestLength else { return false }
-        var length: UInt32 = 0
-        return EVP_Digest(bytes.baseAddress, bytes.count,
-                          out.baseAddress?.assumingMemoryBound(to: UInt8.self), &length, md, nil) == 1
-            && length == UInt32(digestLength)
-    }
-
     static func sha256(_ bytes: [UInt8]) -> [UInt8]? {
-        var digest = [UInt8](repeating: 0, count: digestLength)
-        let ok = bytes.withUnsafeBytes { input in digest.withUnsafeMutableBytes { sha256(input, into: $0) } }
-        return ok ? digest : nil
+        bytes.withUnsafeBytes { Digest.sha256($0) }?.bytes
     }
 
     /// Constant-time equality (`CRYPTO_memcmp`): no early exit on the first differing byte.

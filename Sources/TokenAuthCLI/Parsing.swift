@@ -1,0 +1,152 @@
+/// Parsing of the console's human-friendly values: durations (`30d`, `12h`, `10m`, `90s`, `1h30m`),
+/// dates (`2027-01-31`, UTC midnight; `2027-01-31T08:30:00Z`) and rate limits (`100/min`).
+enum Parse {
+    static let second: Int64 = 1_000
+    static let minute: Int64 = 60_000
+    static let hour: Int64 = 3_600_000
+    static let day: Int64 = 86_400_000
+
+    private static let units: [String: Int64] = [
+        "ms": 1, "s": second, "sec": second, "m": minute, "min": minute, "h": hour, "d": day, "w": 7 * day,
+    ]
+
+    /// A duration in milliseconds: one or more `<number><unit>` groups (units ms, s, m, h, d, w), or
+    /// a bare `0`.
+    static func duration(_ text: String, what: String = "duration") throws -> Int64 {
+        let failure = CLIFailure.usage("invalid \(what) \"\(printable(text))\": use a number and a unit, e.g. 90s, 10m, 12h, 30d")
+        if text == "0" { return 0 }
+        var total: Int64 = 0
+        var rest = Substring(text)
+        guard !rest.isEmpty else { throw failure }
+        while !rest.isEmpty {
+            let digits = rest.prefix(while: { $0.isASCII && $0.isNumber })
+            rest = rest.dropFirst(digits.count)
+            let unit = rest.prefix(while: { $0.isASCII && $0.isLetter })
+            rest = rest.dropFirst(unit.count)
+            guard !digits.isEmpty, digits.count <= 12, let value = Int64(digits), let scale = units[String(unit)] else {
+                throw failure
+            }
+            let (product, overflow1) = value.multipliedReportingOverflow(by: scale)
+            let (sum, overflow2) = total.addingReportingOverflow(product)
+            guard !overflow1, !overflow2 else { throw failure }
+            total = sum
+        }
+        return total
+    }
+
+    /// A calendar date `YYYY-MM-DD` (UTC midnight) or a UTC time `YYYY-MM-DDTHH:MM[:SS]Z`, in ms.
+    static func date(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int64? {
+            guard range.upperBound <= bytes.count else { return nil }
+            var value: Int64 = 0
+            for index in range {
+                guard bytes[index] >= 0x30, bytes[index] <= 0x39 else { return nil }
+                value = value * 10 + Int64(bytes[index] - 0x30)
+            }
+            return value
+        }
+        guard bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              let year = number(0..<4), let month = number(5..<7), let dayOfMonth = number(8..<10),
+              (1...12).contains(month), dayOfMonth >= 1, dayOfMonth <= daysIn(month: month, year: year) else { return nil }
+        var ms = daysFromCivil(year: year, month: month, day: dayOfMonth) * day
+        if bytes.count == 10 { return ms }
+        // THH:MMZ or THH:MM:SSZ
+        guard bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "), bytes.last == UInt8(ascii: "Z"),
+              bytes.count == 17 || bytes.count == 20, bytes[13] == UInt8(ascii: ":"),
+              let hours = number(11..<13), let minutes = number(14..<16), hours < 24, minutes < 60 else { return nil }
+        var seconds: Int64 = 0
+        if bytes.count == 20 {
+            guard bytes[16] == UInt8(ascii: ":"), let value = number(17..<19), value < 60 else { return nil }
+            seconds = value
+        }
+        ms += hours * hour + minutes * minute + seconds * second
+        return ms
+    }
+
+    /// A moment in the future: a duration from now (`30d`) or a date (`2027-01-31`).
+    static func future(_ text: String, now: Int64, what: String) throws -> Int64 {
+        if let ms = date(text) { return ms }
+        do {
+            let span = try duration(text, what: what)
+            return now + span
+        } catch {
+            throw CLIFailure.usage("invalid \(what) \"\(printable(text))\": use a duration (30d, 12h, 10m, 90s) or a date (2027-01-31)")
+        }
+    }
+
+    /// A moment in the past: a duration before now (`7d`), a date, or `all` (0, the beginning).
+    static func past(_ text: String, now: Int64, what: String) throws -> Int64 {
+        if text == "all" { return 0 }
+        if let ms = date(text) { return ms }
+        do {
+            let span = try duration(text, what: what)
+            return max(now - span, 0)
+        } catch {
+            throw CLIFailure.usage("invalid \(what) \"\(printable(text))\": use a duration (7d, 12h), a date (2024-03-01) or all")
+        }
+    }
+
+    private static let windows: [String: Int64] = [
+        "s": second, "sec": second, "second": second, "m": minute, "min": minute, "minute": minute,
+        "h": hour, "hour": hour, "d": day, "day": day,
+    ]
+
+    /// A rate limit `N/unit` (`100/min`, `10/s`, `1000/h`, `5000/day`) or `N/<duration>` (`50/10s`):
+    /// requests per window, window in ms.
+    static func rateLimit(_ text: String) throws -> (limit: UInt32, windowMS: UInt32) {
+        let failure = CLIFailure.usage("invalid rate limit \"\(printable(text))\": use requests per window, e.g. 100/min, 10/s, 1000/h")
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let limit = UInt32(parts[0]), limit > 0 else { throw failure }
+        let window: Int64
+        if let named = windows[String(parts[1])] {
+            window = named
+        } else if let span = try? duration(String(parts[1])), span > 0 {
+            window = span
+        } else {
+            throw failure
+        }
+        guard window <= Int64(UInt32.max) else { throw failure }
+        return (limit, UInt32(window))
+    }
+
+    /// "100/min"-style rendering of a rate limit.
+    static func describeRate(limit: Int64, windowMS: Int64) -> String {
+        switch windowMS {
+        case second: "\(limit)/s"
+        case minute: "\(limit)/min"
+        case hour: "\(limit)/h"
+        case day: "\(limit)/day"
+        default: "\(limit)/\(Format.span(windowMS))"
+        }
+    }
+
+    /// A value quoted back in an error message: short, control characters replaced.
+    static func printable(_ value: String) -> String {
+        var out = ""
+        for scalar in value.unicodeScalars.prefix(40) {
+            out.unicodeScalars.append(scalar.value < 0x20 || scalar.value == 0x7F ? "?" : scalar)
+        }
+        return value.unicodeScalars.count > 40 ? out + "…" : out
+    }
+
+    static func isLeap(_ year: Int64) -> Bool { (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 }
+
+    static func daysIn(month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: isLeap(year) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days since 1970-01-01 (Howard Hinnant's days_from_civil).
+    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+}

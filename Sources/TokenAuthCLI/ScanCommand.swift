@@ -1,0 +1,288 @@
+import ArgumentParser
+import Foundation
+import TokenAuthCore
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// `tokenauth scan [PATH…]`: the "token security incident" in one command. Finds leaked tokens in
+/// files, directories and standard input; with a database, tells which are live and can revoke them.
+struct ScanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Find leaked tokens in files, directories (recursively) or standard input (-).",
+        discussion: """
+            Recognises the published token format by its checksum and prints file:line and the hint \
+            (the first characters), never the whole token. Binary files (a NUL byte in the first \
+            8 KiB), symbolic links met in directories and .git/.hg/.svn directories are skipped. \
+            With --db (or $TOKENAUTH_DB) only the store's prefix is recognised and each token is looked \
+            up: live means known and not revoked (active, inactive, expired, owner inactive or rate \
+            limited); --revoke revokes the live ones, audited with the reason "leaked". Looking a \
+            token up here does not count as a use. Exit code 1 when a live token was found.
+            """)
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var actor: ActorOptions
+    @OptionGroup var output: OutputOptions
+    @Flag(help: "Revoke the live tokens found (needs a database).") var revoke = false
+    @Option(name: .customLong("exclude"), help: ArgumentHelp("Skip files and directories whose name matches this glob (repeatable).",
+                                                             valueName: "glob"))
+    var excluded: [String] = []
+    @Argument(help: "Files and directories to scan, - for standard input (default: .).") var paths: [String] = []
+
+    static let skippedDirectories: Set<String> = [".git", ".hg", ".svn"]
+
+    func validate() throws {
+        if revoke, !store.isExplicit { throw ValidationError("--revoke needs a database: give --db PATH or set TOKENAUTH_DB") }
+    }
+
+    func run() throws {
+        let started = Monotonic.nowSeconds()
+        var session = try ScanSession(store: store.isExplicit ? store : nil, actor: actor.actor, revoke: revoke,
+                                      json: output.json, excluded: excluded)
+        for path in paths.isEmpty ? ["."] : paths {
+            try session.scan(argument: path)
+        }
+        let seconds = max(Monotonic.nowSeconds() - started, 1e-6)
+        session.finish(seconds: seconds)
+        if session.liveTokens > 0 { throw SilentExit(code: Exit.liveTokenFound) }
+    }
+}
+
+enum Monotonic {
+    static func nowSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// One run of `scan`: the walk, the lookups and revocations, the output.
+struct ScanSession {
+    /// What a database says about one distinct token found.
+    struct Lookup {
+        var verdict: Verdict
+        var live: Bool
+        var name: String?
+        var owner: String?
+        var statusWord: String?
+        var revoked = false
+        var revokeError: String?
+    }
+
+    let store: TokenStore?
+    let actor: String?
+    let revoke: Bool
+    let json: Bool
+    let excluded: [String]
+    let scanner: StreamScanner
+    let prefix: String?
+    /// Token metadata by id, read before any lookup (the listing would write buffered usage).
+    private var tokens: [String: [String: Any]] = [:]
+    private var lookups: [[UInt8]: Lookup] = [:]
+    private var findings: [[String: Any]] = []
+    private(set) var liveTokens = 0
+    private var files = 0
+    private var bytes = 0
+    private var binaries = 0
+    private var unreadable = 0
+    private var found = 0
+    private var revokedNow = 0
+
+    init(store options: StoreOptions?, actor: String?, revoke: Bool, json: Bool, excluded: [String]) throws {
+        self.actor = actor
+        self.revoke = revoke
+        self.json = json
+        self.excluded = excluded
+        var prefix: String?
+        if let options {
+            // The lookups must not count as uses nor write verify.denied entries: usage is buffered
+            // in memory (flushed only by a listing, a report or close), so this handle never flushes
+            // it: it is opened with the longest flush interval and is not closed.
+            let store = try options.open(creating: false, configuration: StoreConfiguration(usageFlushMS: UInt32.max))
+            self.store = store
+            for token in try JSONValue.objects(store.listTokens(actor: nil, query: nil)) {
+                guard let id = JSONValue.string(token["id"]) else { continue }
+                tokens[id] = token
+                if prefix == nil, let hint = JSONValue.string(token["hint"]), hint.count > 6 {
+                    prefix = String(hint.dropLast(6))
+                }
+            }
+        } else {
+            store = nil
+        }
+        self.prefix = prefix
+        scanner = StreamScanner(matcher: TokenMatcher(prefix: prefix))
+    }
+
+    mutating func scan(argument path: String) throws {
+        if path == "-" { return scanStream(fd: STDIN_FILENO, name: "<stdin>") }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw CLIFailure(Exit.storage, "cannot scan \(path): \(String(cString: strerror(errno)))")
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            walk(path)
+        } else {
+            scanFile(path)
+        }
+    }
+
+    private func isExcluded(_ name: String) -> Bool {
+        excluded.contains { fnmatch($0, name, 0) == 0 }
+    }
+
+    private mutating func walk(_ directory: String) {
+        guard let handle = opendir(directory) else {
+            warn("cannot read \(directory): \(String(cString: strerror(errno)))")
+            return
+        }
+        var entries: [(name: String, type: UInt8)] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name == "." || name == ".." { continue }
+            entries.append((name, entry.pointee.d_type))
+        }
+        closedir(handle)
+        entries.sort { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
+        for entry in entries where !isExcluded(entry.name) {
+            let path = directory.hasSuffix("/") ? directory + entry.name : directory + "/" + entry.name
+            var type = entry.type
+            if type == UInt8(DT_UNKNOWN) {
+                var info = stat()
+                guard lstat(path, &info) == 0 else { continue }
+                switch info.st_mode & S_IFMT {
+                case S_IFDIR: type = UInt8(DT_DIR)
+                case S_IFREG: type = UInt8(DT_REG)
+                default: continue
+                }
+            }
+            if type == UInt8(DT_DIR) {
+                if !ScanCommand.skippedDirectories.contains(entry.name) { walk(path) }
+            } else if type == UInt8(DT_REG) {
+                scanFile(path)
+            }
+        }
+    }
+
+    private mutating func scanFile(_ path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            unreadable += 1
+            return warn("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        scanStream(fd: fd, name: path)
+    }
+
+    private mutating func scanStream(fd: Int32, name: String) {
+        var hits: [Finding] = []
+        do {
+            switch try scanner.scan(fd: fd, found: { hits.append($0) }) {
+            case .scanned(let count):
+                files += 1
+                bytes += count
+            case .binary(let count):
+                binaries += 1
+                bytes += count
+            }
+        } catch {
+            unreadable += 1
+            warn("cannot read \(name): \(error.message)")
+        }
+        for var hit in hits {
+            report(hit, in: name)
+            TokenStore.wipe(&hit.secret)
+        }
+    }
+
+    private func warn(_ message: String) { Terminal.error("tokenauth: warning: \(message)") }
+
+    /// Looks a token up once (the same token found twice is looked up and revoked once).
+    private mutating func lookup(_ secret: [UInt8], in store: TokenStore) -> Lookup {
+        if let known = lookups[secret] { return known }
+        let verdict = VerifyCommand.verify(store, secret, requiredScopes: nil)
+        let live = ![.malformed, .unknownToken, .revoked].contains(verdict.status)
+            && verdict.status != .storageError && verdict.status != .internalError
+        let metadata = tokens[verdict.tokenID]
+        var result = Lookup(verdict: verdict, live: live, name: metadata.flatMap { JSONValue.string($0["name"]) },
+                            owner: metadata.flatMap { JSONValue.string($0["owner"]) },
+                            statusWord: metadata.flatMap { JSONValue.string($0["status"]) })
+        if live {
+            liveTokens += 1
+            if revoke {
+                do {
+                    try store.revokeToken(actor: actor, tokenID: verdict.tokenID, reason: "leaked")
+                    result.revoked = true
+                    revokedNow += 1
+                } catch let error as TokenAuthError {
+                    result.revokeError = "\(error.status.name): \(error.message)"
+                    Terminal.error("tokenauth: cannot revoke \(verdict.tokenID): \(error.status.name): \(error.message)")
+                } catch {
+                    result.revokeError = "\(error)"
+                }
+            }
+        }
+        lookups[secret] = result
+        return result
+    }
+
+    private mutating func report(_ hit: Finding, in path: String) {
+        found += 1
+        var entry: [String: Any] = ["path": path, "line": hit.line, "hint": hit.hint, "kind": hit.kindWord]
+        var text = "\(path):\(hit.line): \(hit.hint)…  \(hit.kindWord) token"
+        if let store {
+            let result = lookup(hit.secret, in: store)
+            let verdict = result.verdict
+            entry["live"] = result.live
+            entry["status"] = verdict.status.name
+            entry["token_id"] = verdict.tokenID.isEmpty ? NSNull() : verdict.tokenID
+            entry["name"] = result.name ?? NSNull()
+            entry["owner"] = result.owner ?? NSNull()
+            entry["token_status"] = result.statusWord ?? NSNull()
+            if revoke, result.live { entry["revoked"] = result.revoked }
+            if let error = result.revokeError { entry["revoke_error"] = error }
+            if verdict.status == .unknownToken || verdict.status == .malformed {
+                text = "\(path):\(hit.line): \(hit.hint)…  not live: unknown to this database"
+            } else {
+                let owner = result.owner.map { "owner \($0)" } ?? "no owner"
+                let state = result.live ? "LIVE" : "not live: \(result.statusWord ?? verdict.status.name)"
+                text = "\(path):\(hit.line): \(hit.hint)…  \(state)  \(verdict.tokenID)  \(hit.kindWord)  \(owner)  \"\(result.name ?? "")\""
+                if result.live, let status = result.statusWord, status != "active" { text += "  (\(status))" }
+                if result.revoked { text += "  -> revoked now (reason \"leaked\")" }
+                if result.revokeError != nil { text += "  -> NOT revoked" }
+            }
+        }
+        if json { findings.append(entry) } else { print(text) }
+    }
+
+    func finish(seconds: Double) {
+        let megabytes = Double(bytes) / 1_000_000
+        let rate = megabytes / seconds
+        if json {
+            var summary: [String: Any] = [
+                "findings": findings, "files": files, "bytes": bytes, "binary_files_skipped": binaries,
+                "unreadable": unreadable, "tokens_found": found, "seconds": (seconds * 1000).rounded() / 1000,
+                "megabytes_per_second": (rate * 10).rounded() / 10,
+            ]
+            if store != nil {
+                summary["live_tokens"] = liveTokens
+                summary["prefix"] = prefix ?? NSNull()
+                if revoke { summary["revoked"] = revokedNow }
+            }
+            print(JSONValue.encode(summary))
+            return
+        }
+        var line = "tokenauth: scanned \(files) file\(files == 1 ? "" : "s") (\(String(format: "%.1f", megabytes)) MB in \(String(format: "%.2f", seconds)) s, \(String(format: "%.0f", rate)) MB/s)"
+        if binaries > 0 { line += ", skipped \(binaries) binary" }
+        line += "; \(found) token\(found == 1 ? "" : "s") found"
+        if store != nil {
+            line += ", \(liveTokens) live"
+            if revoke { line += ", \(revokedNow) revoked now" }
+            if prefix == nil { line += " (the database has no tokens: any prefix was looked for)" }
+        }
+        Terminal.error(line)
+    }
+}

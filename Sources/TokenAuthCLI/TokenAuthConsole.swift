@@ -1,0 +1,77 @@
+import ArgumentParser
+import CTokenAuth
+import TokenAuthCore
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// `tokenauth`: the command-line console for the people who administer API access tokens. Every
+/// command goes through TokenAuthCore's `TokenStore`, exactly as the C library does.
+@main
+struct TokenAuthConsole: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenauth",
+        abstract: "Administer the API access tokens of a libtokenauth database.",
+        discussion: """
+            The database is --db PATH, else $TOKENAUTH_DB, else ./tokens.db. --as MEMBER performs a \
+            token command as that member (IAM decides); without it the host acts, recorded as "system". \
+            Reading commands take --json for scripts.
+
+            Exit codes: 0 ok; 1 scan found a live token; 2 usage error or invalid argument; \
+            3 not found; 4 permission denied; 5 conflict; 6 unknown scope; 7 storage error \
+            (or no database at the path, or unreadable input); 8 internal error; 9 confirmation \
+            declined; verify: 10 + the verification status (11 malformed, 12 unknown token, \
+            13 revoked, 14 expired, 15 inactive, 16 owner inactive, 17 forbidden, 18 rate limited).
+            """,
+        version: TA_VERSION_STRING,
+        subcommands: [
+            TokenCommand.self, MemberCommand.self, ScopeCommand.self, VerifyCommand.self,
+            StatsCommand.self, AuditCommand.self, ReportCommand.self, ScanCommand.self,
+        ])
+
+    static func main() {
+        setvbuf(stdout, nil, _IOFBF, 1 << 16)
+        let code: Int32
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            code = Exit.ok
+        } catch {
+            code = handle(error)
+        }
+        fflush(stdout)
+        Glibc.exit(code)
+    }
+
+    /// Prints what a failure needs to say, on one line of standard error, and returns the exit code.
+    static func handle(_ error: any Error) -> Int32 {
+        switch error {
+        case let failure as SilentExit:
+            return failure.code
+        case let failure as CLIFailure:
+            Terminal.error("tokenauth: \(failure.message)")
+            return failure.code
+        case let failure as TokenAuthError:
+            Terminal.error("tokenauth: \(failure.status.name): \(failure.message)")
+            return Exit.code(for: failure.status)
+        case let exitCode as ExitCode:
+            return exitCode.rawValue
+        default:
+            // Help, --version, and the argument parser's own errors.
+            if exitCode(for: error) == .success {
+                Terminal.write(fullMessage(for: error) + "\n")
+                return Exit.ok
+            }
+            var message = message(for: error)
+            if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+            let oneLine = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters() }.filter { !$0.isEmpty }
+            Terminal.error("tokenauth: \(oneLine.joined(separator: "; ")) (see 'tokenauth help')")
+            return Exit.usage
+        }
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingCharacters() -> String { String(self).trimmingSpaces() }
+}

@@ -1,0 +1,66 @@
+import COpenSSL
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A SHA-256 digest held inline (no heap), the key of the verification index. Digests of random
+/// secrets are uniformly distributed, so one word is a perfectly good hash.
+struct Digest: Hashable, Sendable {
+    var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+
+    private init() {}
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        w0 = bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+        w1 = bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        w2 = bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+        w3 = bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+    }
+
+    init?(_ bytes: [UInt8]) {
+        guard bytes.count == Crypto.digestLength else { return nil }
+        self = bytes.withUnsafeBytes { Digest($0) }
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(w0) }
+
+    var bytes: [UInt8] {
+        withUnsafeBytes(of: self) { Array($0) }
+    }
+
+    /// Constant-time equality with stored digest bytes (`CRYPTO_memcmp`).
+    func matches(_ stored: [UInt8]) -> Bool {
+        withUnsafeBytes(of: self) { mine in stored.withUnsafeBytes { Crypto.constantTimeEqual(mine, $0) } }
+    }
+
+    /// SHA-256 of `input` with this thread's reusable digest context: OpenSSL 3's fast path (the
+    /// algorithm fetched once, the context reused) — no allocation per call.
+    static func sha256(_ input: UnsafeRawBufferPointer) -> Digest? {
+        guard let context = ThreadDigestContext.current else { return nil }
+        var digest = Digest()
+        let ok = withUnsafeMutableBytes(of: &digest) { out in
+            var length: UInt32 = 0
+            return EVP_DigestInit_ex2(context, Crypto.sha256Algorithm, nil) == 1
+                && EVP_DigestUpdate(context, input.baseAddress, input.count) == 1
+                && EVP_DigestFinal_ex(context, out.baseAddress?.assumingMemoryBound(to: UInt8.self), &length) == 1
+                && length == UInt32(Crypto.digestLength)
+        }
+        return ok ? digest : nil
+    }
+}
+
+/// One `EVP_MD_CTX` per thread, freed when the thread ends.
+private enum ThreadDigestContext {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { EVP_MD_CTX_free(OpaquePointer($0)) }
+        return key
+    }()
+
+    static var current: OpaquePointer? {
+        if let existing = pthread_getspecific(key) { return OpaquePointer(existing) }
+        guard let context = EVP_MD_CTX_new() else { return nil }
+        pthread_setspecific(key, UnsafeRawPointer(context))
+        return context
+    }
+}

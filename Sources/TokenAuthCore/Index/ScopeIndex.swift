@@ -1,0 +1,102 @@
+/// A set of catalog scopes as bits over a `ScopeIndex`'s positions; no heap for catalogs of up to
+/// 64 scopes.
+struct ScopeSet: Sendable {
+    private var low: UInt64 = 0
+    private var high: [UInt64] = []
+
+    func contains(_ position: Int) -> Bool {
+        if position < 64 { return low & (1 << UInt64(position)) != 0 }
+        let word = position / 64 - 1
+        return word < high.count && high[word] & (1 << UInt64(position % 64)) != 0
+    }
+
+    mutating func insert(_ position: Int) {
+        if position < 64 {
+            low |= 1 << UInt64(position)
+            return
+        }
+        let word = position / 64 - 1
+        while high.count <= word { high.append(0) }
+        high[word] |= 1 << UInt64(position % 64)
+    }
+
+    mutating func formUnion(_ other: ScopeSet) {
+        low |= other.low
+        while high.count < other.high.count { high.append(0) }
+        for (index, word) in other.high.enumerated() { high[index] |= word }
+    }
+
+    var isEmpty: Bool { low == 0 && high.allSatisfy { $0 == 0 } }
+}
+
+/// The catalog's scope names in sorted byte order, so that a required scope given as bytes finds
+/// its position by binary search, without building a String.
+final class ScopeIndex: Sendable {
+    let catalog: ScopeCatalog
+    let version: Int64
+    let names: [String]
+    private let bytes: [[UInt8]]
+
+    init(catalog: ScopeCatalog, version: Int64) {
+        self.catalog = catalog
+        self.version = version
+        names = catalog.names
+        bytes = names.map { Array($0.utf8) }
+    }
+
+    /// The position of the scope spelled by `word`, or nil if it is not in the catalog.
+    func position(of word: UnsafeRawBufferPointer) -> Int? {
+        var lower = 0
+        var upper = bytes.count
+        while lower < upper {
+            let middle = (lower + upper) / 2
+            let order = bytes[middle].withUnsafeBytes { Self.compare($0, word) }
+            if order == 0 { return middle }
+            if order < 0 { lower = middle + 1 } else { upper = middle }
+        }
+        return nil
+    }
+
+    /// The scopes in force for a token, as a set over this index.
+    func set(of inForce: ScopesInForce) -> ScopeSet {
+        var set = ScopeSet()
+        for (position, name) in names.enumerated() where inForce.contains(name) { set.insert(position) }
+        return set
+    }
+
+    func names(in set: ScopeSet) -> [String] {
+        names.indices.filter(set.contains).map { names[$0] }
+    }
+
+    private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let shared = min(a.count, b.count)
+        for index in 0..<shared where a[index] != b[index] {
+            return a[index] < b[index] ? -1 : 1
+        }
+        return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+    }
+}
+
+/// Walks a space-separated list of scope names in place.
+struct ScopeWords: Sequence, IteratorProtocol {
+    private let text: UnsafeRawBufferPointer
+    private var offset = 0
+
+    init(_ text: UnsafeRawBufferPointer) { self.text = text }
+
+    mutating func next() -> UnsafeRawBufferPointer? {
+        while offset < text.count, text[offset] == 0x20 { offset += 1 }
+        guard offset < text.count else { return nil }
+        let start = offset
+        while offset < text.count, text[offset] != 0x20 { offset += 1 }
+        return UnsafeRawBufferPointer(rebasing: text[start..<offset])
+    }
+
+    /// Whether every word is 1..63 bytes of [a-z0-9:._-].
+    static func areValid(_ text: UnsafeRawBufferPointer) -> Bool {
+        for word in ScopeWords(text) {
+            guard word.count <= 63, word.allSatisfy(Validate.isScopeByte) else { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,153 @@
+import Synchronization
+
+/// The in-memory verification index of one store handle: tokens seen, keyed by digest, and digests
+/// known not to exist. It is consulted before SQLite and is never stale: before each use it compares
+/// the commit fingerprint (a few loads from SQLite's shared memory), and when anything committed, in
+/// any process, it reads the change log and drops exactly what changed — no time-to-live window.
+/// Sharded so that verifying threads rarely meet; writers never take its locks.
+final class TokenIndex: Sendable {
+    private struct Shard {
+        var tokens: [Digest: CachedToken] = [:]
+        var absent: Set<Digest> = []
+    }
+
+    private struct RefreshState {
+        var applied: Int64
+        var fingerprint: CommitFingerprint?
+        var scopes: ScopeIndex
+    }
+
+    static let shardCount = 64
+    static let defaultCapacity = 1_000_000
+    /// Digests remembered as unknown, per shard: enough to absorb a flood of random guesses.
+    static let absentPerShard = 4096
+
+    private let backend: any StorageBackend
+    private let shards: [Locked<Shard>]
+    private let refresh: Locked<RefreshState>
+    /// The fingerprint the index is fresh for (two words; a torn read only causes a needless refresh).
+    private let freshFirst = Atomic<UInt64>(0)
+    private let freshSecond = Atomic<UInt64>(0)
+    private let freshValid = Atomic<Bool>(false)
+    /// The change-log position whose invalidations have started: a lookup read from an older snapshot
+    /// must not be cached, or it could resurrect what those invalidations dropped.
+    private let invalidatedThrough = Atomic<Int64>(0)
+    private let capacity = Atomic<Int>(defaultCapacity)
+
+    init(backend: any StorageBackend) throws {
+        self.backend = backend
+        shards = (0..<Self.shardCount).map { _ in Locked(Shard()) }
+        let start = try backend.read { reader in
+            (catalog: try reader.catalog(), version: try reader.catalogVersion(),
+             applied: try reader.latestChange())
+        }
+        refresh = Locked(RefreshState(applied: start.applied, fingerprint: nil,
+                                      scopes: ScopeIndex(catalog: start.catalog, version: start.version)))
+        invalidatedThrough.store(start.applied, ordering: .relaxed)
+    }
+
+    /// At most `entries` tokens are kept (0: the index is off and every verification reads SQLite).
+    func setCapacity(_ entries: Int) {
+        capacity.store(max(entries, 0), ordering: .relaxed)
+        if entries == 0 { dropAll() }
+    }
+
+    var count: Int { shards.reduce(0) { total, shard in total + shard.withLock { $0.tokens.count } } }
+
+    enum Answer {
+        case known(CachedToken)
+        case unknown
+    }
+
+    /// The token with `digest`: from memory when fresh, else from SQLite (and remembered).
+    func find(_ digest: Digest) throws -> Answer {
+        let usable = try makeFresh()
+        let shard = shards[Int(truncatingIfNeeded: digest.w1 % UInt64(Self.shardCount))]
+        if usable {
+            let hit: Answer? = shard.withLock { table in
+                if let entry = table.tokens[digest] { return .known(entry) }
+                return table.absent.contains(digest) ? .unknown : nil
+            }
+            if let hit { return hit }
+        }
+        let found = try digest.bytes.withUnsafeBytes { try backend.lookup(digest: $0) }
+        guard let token = found.token, digest.matches(token.digest) else {
+            if usable { remember(absent: digest, in: shard, readAt: found.changeSeq) }
+            return .unknown
+        }
+        let scopes = try scopeIndex(atLeast: token.catalogVersion)
+        let entry = CachedToken(token, scopes: scopes)
+        if usable, scopes.version == token.catalogVersion { remember(entry, digest, in: shard, readAt: found.changeSeq) }
+        return .known(entry)
+    }
+
+    private func remember(_ entry: CachedToken, _ digest: Digest, in shard: Locked<Shard>, readAt seq: Int64) {
+        let limit = max(1, capacity.load(ordering: .relaxed) / Self.shardCount)
+        shard.withLock { table in
+            guard seq >= invalidatedThrough.load(ordering: .acquiring) else { return }
+            if table.tokens.count >= limit, let victim = table.tokens.keys.first { table.tokens[victim] = nil }
+            table.tokens[digest] = entry
+        }
+    }
+
+    private func remember(absent digest: Digest, in shard: Locked<Shard>, readAt seq: Int64) {
+        shard.withLock { table in
+            guard seq >= invalidatedThrough.load(ordering: .acquiring) else { return }
+            if table.absent.count >= Self.absentPerShard { table.absent.removeAll(keepingCapacity: true) }
+            table.absent.insert(digest)
+        }
+    }
+
+    /// Brings the index up to the latest commit; false when it cannot be used at all (no commit
+    /// signal, or capacity 0).
+    private func makeFresh() throws -> Bool {
+        guard capacity.load(ordering: .relaxed) > 0, let now = backend.commitSignal.fingerprint() else { return false }
+        if freshValid.load(ordering: .acquiring), freshFirst.load(ordering: .acquiring) == now.first,
+           freshSecond.load(ordering: .acquiring) == now.second {
+            return true
+        }
+        try refresh.withLock { state in
+            // Read the fingerprint before the log: a commit after this point moves it again.
+            guard let seen = backend.commitSignal.fingerprint(), seen != state.fingerprint else { return }
+            let batch = try backend.read { try $0.changes(after: state.applied) }
+            invalidatedThrough.store(batch.latest, ordering: .releasing)
+            if batch.everything {
+                dropAll()
+                let catalog = try backend.read { (try $0.catalog(), try $0.catalogVersion()) }
+                if catalog.1 != state.scopes.version { state.scopes = ScopeIndex(catalog: catalog.0, version: catalog.1) }
+            } else {
+                for bytes in batch.tokens {
+                    guard let digest = Digest(bytes) else { continue }
+                    shards[Int(truncatingIfNeeded: digest.w1 % UInt64(Self.shardCount))].withLock { table in
+                        table.tokens[digest] = nil
+                        table.absent.remove(digest)
+                    }
+                }
+            }
+            state.applied = batch.latest
+            state.fingerprint = seen
+            freshValid.store(false, ordering: .releasing)
+            freshFirst.store(seen.first, ordering: .releasing)
+            freshSecond.store(seen.second, ordering: .releasing)
+            freshValid.store(true, ordering: .releasing)
+        }
+        return true
+    }
+
+    private func dropAll() {
+        for shard in shards {
+            shard.withLock { table in
+                table.tokens.removeAll()
+                table.absent.removeAll()
+            }
+        }
+    }
+
+    /// The catalog index, reloaded if the database holds a newer catalog than the one in memory.
+    private func scopeIndex(atLeast version: Int64) throws -> ScopeIndex {
+        let current = refresh.withLock { $0.scopes }
+        if current.version >= version { return current }
+        let catalog = try backend.read { (try $0.catalog(), try $0.catalogVersion()) }
+        return ScopeIndex(catalog: catalog.0, version: catalog.1)
+    }
+}

@@ -1,0 +1,63 @@
+import CSQLite
+import Synchronization
+
+/// A cheap fingerprint of "everything committed so far": it differs after any commit by any
+/// connection, in any process. The verification index re-reads the change log only when it moved.
+protocol CommitSignal: Sendable {
+    /// nil when the signal cannot be read (the index then stays off and every verification reads
+    /// the database).
+    func fingerprint() -> CommitFingerprint?
+}
+
+struct CommitFingerprint: Equatable, Sendable {
+    var first: UInt64
+    var second: UInt64
+}
+
+/// The WAL-index header in SQLite's shared memory (the -shm file), through SQLite's own mapping of it
+/// (`xShmMap` on the writer connection: no file descriptor of ours, so no POSIX-lock pitfalls).
+/// Every commit rewrites that header — `iChange` is incremented, `mxFrame` moves, and a WAL restart
+/// changes the salts (https://sqlite.org/walformat.html, "The WAL-Index Header") — so comparing it
+/// detects every commit by every process without a system call. The mapping lives as long as the
+/// connection it came from, which the store keeps open until it closes.
+final class WALIndexSignal: CommitSignal, @unchecked Sendable {
+    private let header: UnsafeRawPointer
+
+    /// Maps the header through `db`'s VFS; nil when the VFS has no shared-memory WAL index.
+    init?(connection db: SQLiteConnection) {
+        var file: UnsafeMutablePointer<sqlite3_file>?
+        guard sqlite3_file_control(db.handle, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK,
+              let file, let methods = file.pointee.pMethods, methods.pointee.iVersion >= 2,
+              let shmMap = methods.pointee.xShmMap else { return nil }
+        var region: UnsafeMutableRawPointer?
+        // Region 0, 32 KiB (SQLite's WALINDEX_PGSZ); bExtend=0: only an existing, initialised index.
+        guard shmMap(file, 0, 32768, 0, &region) == SQLITE_OK, let region else { return nil }
+        header = UnsafeRawPointer(region)
+    }
+
+    func fingerprint() -> CommitFingerprint? {
+        // The first copy of the header: iChange (offset 8), mxFrame (16), salts (32), checksums (40).
+        atomicMemoryFence(ordering: .acquiring)
+        let change = UInt64(header.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        let frame = UInt64(header.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
+        let salt = header.loadUnaligned(fromByteOffset: 32, as: UInt64.self)
+        let checksum = header.loadUnaligned(fromByteOffset: 40, as: UInt64.self)
+        return CommitFingerprint(first: change | frame << 32, second: salt ^ checksum)
+    }
+}
+
+/// For a database only this handle can write (":memory:"): a counter bumped after each commit.
+final class CommitCounter: CommitSignal {
+    private let count = Atomic<UInt64>(0)
+
+    func bump() { count.add(1, ordering: .releasing) }
+
+    func fingerprint() -> CommitFingerprint? {
+        CommitFingerprint(first: count.load(ordering: .acquiring), second: 0)
+    }
+}
+
+/// No signal: the verification index is never used.
+struct NoCommitSignal: CommitSignal {
+    func fingerprint() -> CommitFingerprint? { nil }
+}
