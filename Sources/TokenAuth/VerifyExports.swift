@@ -6,14 +6,13 @@ import Glibc
 
 /// Copies `text` into a fixed `char[N]` field, truncated to N-1 bytes, NUL-terminated.
 private func copy<T>(_ text: String, into field: inout T) {
+    var text = text
     withUnsafeMutableBytes(of: &field) { buffer in
-        let count = min(text.utf8.count, buffer.count - 1)
-        var index = 0
-        for byte in text.utf8.prefix(count) {
-            buffer[index] = byte
-            index += 1
+        text.withUTF8 { bytes in
+            let count = min(bytes.count, buffer.count - 1)
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[0..<count]))
+            buffer[count] = 0
         }
-        buffer[index] = 0
     }
 }
 

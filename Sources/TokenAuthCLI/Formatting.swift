@@ -45,13 +45,15 @@ enum Format {
     static func span(_ ms: Int64) -> String {
         let ms = abs(ms)
         func unit(_ n: Int64, _ name: String) -> String { n == 1 ? "1 \(name)" : "\(n) \(name)s" }
+        // Rounded to the nearest whole unit, so that "30d" from a moment ago still reads "30 days".
+        func whole(_ size: Int64) -> Int64 { (ms + size / 2) / size }
         if ms < Parse.second { return "\(ms) ms" }
-        if ms < Parse.minute { return unit(ms / Parse.second, "second") }
-        if ms < Parse.hour { return unit(ms / Parse.minute, "minute") }
-        if ms < Parse.day { return unit(ms / Parse.hour, "hour") }
-        if ms < 60 * Parse.day { return unit(ms / Parse.day, "day") }
-        if ms < 365 * Parse.day { return unit(ms / (30 * Parse.day), "month") }
-        return unit(ms / (365 * Parse.day), "year")
+        if ms < Parse.minute - Parse.second / 2 { return unit(whole(Parse.second), "second") }
+        if ms < Parse.hour - Parse.minute / 2 { return unit(whole(Parse.minute), "minute") }
+        if ms < Parse.day - Parse.hour / 2 { return unit(whole(Parse.hour), "hour") }
+        if ms < 60 * Parse.day { return unit(whole(Parse.day), "day") }
+        if ms < 365 * Parse.day { return unit(whole(30 * Parse.day), "month") }
+        return unit(whole(365 * Parse.day), "year")
     }
 
     /// "3 days ago", "in 29 days", "just now"; `none` when there is no time (nil or 0).

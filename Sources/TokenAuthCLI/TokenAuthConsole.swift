@@ -32,20 +32,21 @@ struct TokenAuthConsole: ParsableCommand {
 
     static func main() {
         setvbuf(stdout, nil, _IOFBF, 1 << 16)
+        let arguments = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
         let code: Int32
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             try command.run()
             code = Exit.ok
         } catch {
-            code = handle(error)
+            code = handle(error, command: commandPath(arguments).names)
         }
         fflush(stdout)
         Glibc.exit(code)
     }
 
     /// Prints what a failure needs to say, on one line of standard error, and returns the exit code.
-    static func handle(_ error: any Error) -> Int32 {
+    static func handle(_ error: any Error, command: [String] = []) -> Int32 {
         switch error {
         case let failure as SilentExit:
             return failure.code
@@ -66,9 +67,50 @@ struct TokenAuthConsole: ParsableCommand {
             var message = message(for: error)
             if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
             let oneLine = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters() }.filter { !$0.isEmpty }
-            Terminal.error("tokenauth: \(oneLine.joined(separator: "; ")) (see 'tokenauth help')")
+            let help = (["tokenauth"] + command + ["--help"]).joined(separator: " ")
+            Terminal.error("tokenauth: \(oneLine.joined(separator: "; ")) (see '\(help)')")
             return Exit.usage
         }
+    }
+}
+
+extension TokenAuthConsole {
+    /// The options every command shares (`--db`, `--as`, `--json`) may also come before the command
+    /// words (`tokenauth --db x.db token list`): they are moved to just after them, where the
+    /// argument parser expects a command's options. A command that does not take one still refuses it.
+    static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
+        var hoisted: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if (argument == "--db" || argument == "--as"), index + 1 < arguments.count {
+                hoisted += [argument, arguments[index + 1]]
+                index += 2
+            } else if argument.hasPrefix("--db=") || argument.hasPrefix("--as=") || argument == "--json" {
+                hoisted.append(argument)
+                index += 1
+            } else {
+                break
+            }
+        }
+        guard !hoisted.isEmpty else { return arguments }
+        let rest = Array(arguments[index...])
+        let words = commandPath(rest).count
+        return Array(rest[..<words]) + hoisted + Array(rest[words...])
+    }
+
+    /// The leading command words of `arguments` (e.g. ["token", "list"]) and how many there are.
+    static func commandPath(_ arguments: [String]) -> (names: [String], count: Int) {
+        var command: any ParsableCommand.Type = TokenAuthConsole.self
+        var names: [String] = []
+        for argument in arguments {
+            guard let next = command.configuration.subcommands.first(where: {
+                $0._commandName == argument || $0.configuration.aliases.contains(argument)
+            }) else { break }
+            names.append(argument)
+            command = next
+        }
+        return (names, names.count)
     }
 }
 

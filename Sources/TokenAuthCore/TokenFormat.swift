@@ -18,9 +18,8 @@ struct TokenFormat: Sendable {
         return (2...8).contains(bytes.count) && bytes.allSatisfy { $0 >= 0x61 && $0 <= 0x7A }
     }
 
-    /// A new secret of `kind`, from the CSPRNG; nil if the generator failed.
-    func generate(kind: TokenKind) -> [UInt8]? {
-        guard let random = Self.randomBase62(count: Self.randomLength) else { return nil }
+    /// A new secret of `kind` around `random` (`randomLength` base62 characters from the CSPRNG).
+    func secret(kind: TokenKind, random: ArraySlice<UInt8>) -> [UInt8] {
         var token = prefix
         token.append(kind.letter)
         token.append(UInt8(ascii: "_"))
@@ -65,10 +64,10 @@ struct TokenFormat: Sendable {
 /// (the scheme is case-insensitive, RFC 6750 §2.1).
 enum Credential {
     static let maximumLength = 4096
+    private static let scheme: [UInt8] = Array("bearer".utf8)
 
     static func token(in credential: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         guard credential.count > 0, credential.count <= maximumLength else { return nil }
-        let scheme = Array("bearer".utf8)
         guard credential.count > scheme.count, credential[scheme.count] == 0x20 else { return credential }
         for index in 0..<scheme.count where credential[index] | 0x20 != scheme[index] { return credential }
         var start = scheme.count

@@ -36,7 +36,7 @@ extension TokenStore {
         let memberID = try Validate.memberID(id)
         let now = clock.nowMS
         try backend.write(.full) { writer in
-            let parsed = try Member.parsePermissions(permissions, catalog: try writer.catalog())
+            let parsed = try Member.parsePermissions(permissions, catalog: try catalog(in: writer))
             let active = try writer.member(memberID)?.active ?? true
             try writer.putMember(Member(id: memberID, active: active, permissions: parsed))
             try writer.appendAudit(AuditRecord(at: now, event: "member.put", actor: Actor.hostName, tokenID: nil,

@@ -52,7 +52,7 @@ extension TokenStore {
         return try auditingRefusals("audit") {
             try backend.read { reader in
                 let actor = try resolveActor(actorID, in: reader)
-                guard AccessPolicy(actor: actor, catalog: try reader.catalog()).isAdmin else {
+                guard AccessPolicy(actor: actor, catalog: try catalog(in: reader)).isAdmin else {
                     throw Self.permissionDenied("reading the audit log needs admin", actor: actor, tokenID: nil)
                 }
                 return JSON.array(try reader.audit(filter).map { entry in
@@ -73,7 +73,7 @@ extension TokenStore {
         let fromDay = sinceMS == 0 ? Int64.min : UTCDay.day(of: sinceMS)
         return try auditingRefusals("report") {
             try backend.read { reader in
-                let view = try TokenView(reader: reader, actor: resolveActor(actorID, in: reader), now: now)
+                let view = try TokenView(reader: reader, catalog: catalog(in: reader), actor: resolveActor(actorID, in: reader), now: now)
                 let entries = try reader.tokens().filter { view.policy.canSee($0) && view.status($0) != .revoked }.map { token in
                     let used = Set(try reader.usageCounts(tokenID: token.id, dimension: .scope, fromDay: fromDay).map(\.key))
                     return Self.reportEntry(token, used: used, view: view, sinceMS: sinceMS)

@@ -26,6 +26,8 @@ public struct IssuedToken: Sendable {
 /// Creating and managing tokens. Each call is one transaction and one audit entry; IAM refusals are
 /// audited as `iam.denied` instead.
 extension TokenStore {
+    static let idRandomLength = 16
+
     public func createToken(actor actorID: String?, spec: TokenSpec) throws -> IssuedToken {
         let name = try Validate.tokenName(spec.name)
         let scopes = try Validate.scopeList(spec.scopes, "scopes")
@@ -42,7 +44,7 @@ extension TokenStore {
         let window = spec.rateWindowMS == 0 ? configuration.rateWindowMS : spec.rateWindowMS
         return try auditingRefusals("token_create") {
             try backend.write(.normal) { writer in
-                let catalog = try writer.catalog()
+                let catalog = try catalog(in: writer)
                 let actor = try resolveActor(actorID, in: writer)
                 if let unknown = scopes.first(where: { !catalog.contains($0) }) {
                     throw TokenAuthError(.unknownScope, "scope \"\(unknown)\" is not in the catalog")
@@ -64,13 +66,18 @@ extension TokenStore {
 
     /// Generates the secret and id for `draft`, stores the digest and audits the creation.
     private func issue(_ draft: TokenRecord, writer: any StorageWriter, actor: Actor) throws -> IssuedToken {
-        guard var secret = format.generate(kind: draft.kind),
-              let idPart = TokenFormat.randomBase62(count: 16),
-              let digest = Crypto.sha256(secret) else {
-            throw TokenAuthError.internal("the random generator or SHA-256 failed")
+        // One draw from the CSPRNG for both the secret and the (independent) public id.
+        guard var random = TokenFormat.randomBase62(count: TokenFormat.randomLength + Self.idRandomLength) else {
+            throw TokenAuthError.internal("the random generator failed")
+        }
+        defer { Crypto.wipe(&random) }
+        var secret = format.secret(kind: draft.kind, random: random[..<TokenFormat.randomLength])
+        guard let digest = Crypto.sha256(secret) else {
+            Crypto.wipe(&secret)
+            throw TokenAuthError.internal("SHA-256 failed")
         }
         var token = draft
-        token.id = "tok_" + String(decoding: idPart, as: UTF8.self)
+        token.id = "tok_" + String(decoding: random[TokenFormat.randomLength...], as: UTF8.self)
         token.hint = String(decoding: secret.prefix(format.hintLength), as: UTF8.self)
         do {
             try writer.insertToken(token, digest: digest)
@@ -164,7 +171,7 @@ extension TokenStore {
         let now = clock.nowMS
         try auditingRefusals(action) {
             try backend.write(durability) { writer in
-                let catalog = try writer.catalog()
+                let catalog = try catalog(in: writer)
                 let actor = try resolveActor(actorID, in: writer, tokenID: id)
                 guard var token = try writer.token(id: id) else { throw Self.noSuchToken(id) }
                 let policy = AccessPolicy(actor: actor, catalog: catalog)

@@ -17,7 +17,7 @@ extension TokenStore {
         let now = clock.nowMS
         return try auditingRefusals("token_list") {
             try backend.read { reader in
-                let view = try TokenView(reader: reader, actor: resolveActor(actorID, in: reader), now: now)
+                let view = try TokenView(reader: reader, catalog: catalog(in: reader), actor: resolveActor(actorID, in: reader), now: now)
                 let selected = try reader.tokens().filter { token in
                     view.policy.canSee(token) && (kind == nil || token.kind == kind)
                         && (owner == nil || token.owner == owner)
@@ -43,7 +43,7 @@ extension TokenStore {
         return try auditingRefusals(action) {
             try backend.read { reader in
                 let actor = try resolveActor(actorID, in: reader, tokenID: id)
-                let view = try TokenView(reader: reader, actor: actor, now: now)
+                let view = try TokenView(reader: reader, catalog: catalog(in: reader), actor: actor, now: now)
                 guard let token = try reader.token(id: id) else { throw Self.noSuchToken(id) }
                 guard view.policy.canSee(token) else { throw Self.noSuchToken(id, hiddenFrom: actor) }
                 return try body(token, view, reader)
@@ -58,8 +58,8 @@ struct TokenView {
     let members: [String: Member]
     let now: Int64
 
-    init(reader: any StorageReader, actor: Actor, now: Int64) throws {
-        policy = AccessPolicy(actor: actor, catalog: try reader.catalog())
+    init(reader: any StorageReader, catalog: ScopeCatalog, actor: Actor, now: Int64) throws {
+        policy = AccessPolicy(actor: actor, catalog: catalog)
         members = Dictionary(try reader.members().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.now = now
     }

@@ -8,6 +8,7 @@ public final class TokenStore: Sendable {
     let usage = UsageRecorder()
     let index: TokenIndex
     private let verifier: Verifier
+    private let catalogMemo = Locked<(version: Int64, catalog: ScopeCatalog)?>(nil)
     private let flusher: Locked<PeriodicTask?> = Locked(nil)
 
     /// Opens (creating if needed) the database at `path`; ":memory:" gives a private in-memory store.
@@ -90,6 +91,15 @@ public final class TokenStore: Sendable {
     public func setIndexCapacity(_ entries: Int) { index.setCapacity(entries) }
 
     // MARK: shared by the management calls
+
+    /// The catalog as of `reader`'s snapshot, parsed once per catalog version.
+    func catalog(in reader: any StorageReader) throws -> ScopeCatalog {
+        let version = try reader.catalogVersion()
+        if let memo = catalogMemo.withLock({ $0 }), memo.version == version { return memo.catalog }
+        let catalog = try reader.catalog()
+        catalogMemo.withLock { $0 = (version, catalog) }
+        return catalog
+    }
 
     /// Resolves the actor of a call; a member that does not exist or is inactive is refused.
     func resolveActor(_ id: String?, in reader: any StorageReader, tokenID: String? = nil) throws -> Actor {

@@ -19,7 +19,8 @@ final class TokenFormatTests: XCTestCase {
 
     func testGeneratedTokensCheckAndTamperedOnesDoNot() throws {
         let format = TokenFormat(prefix: "tka")
-        var token = try XCTUnwrap(format.generate(kind: .service))
+        let random = try XCTUnwrap(TokenFormat.randomBase62(count: TokenFormat.randomLength))
+        var token = format.secret(kind: .service, random: random[...])
         XCTAssertEqual(token.count, 3 + 2 + TokenFormat.randomLength + 6)
         XCTAssertEqual(token.withUnsafeBytes { format.check($0) }, .service)
         token[10] = token[10] == UInt8(ascii: "a") ? UInt8(ascii: "b") : UInt8(ascii: "a")

@@ -212,7 +212,7 @@ struct SQLiteAccess: StorageWriter {
         try run("""
             INSERT INTO audit(at, event, actor, token_id, member_id, detail, agg_key, agg_count, agg_first, agg_last)
             VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-            ON CONFLICT(agg_key) DO UPDATE SET agg_count = agg_count + excluded.agg_count,
+            ON CONFLICT(agg_key) WHERE agg_key IS NOT NULL DO UPDATE SET agg_count = agg_count + excluded.agg_count,
                 agg_first = min(agg_first, excluded.agg_first), agg_last = max(agg_last, excluded.agg_last),
                 at = min(at, excluded.at)
             """, Self.values(record) + [.text(key), .int(count), .int(firstAt), .int(lastAt)])

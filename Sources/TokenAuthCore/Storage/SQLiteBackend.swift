@@ -141,16 +141,19 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
     // MARK: transactions
 
     func read<T>(_ body: (any StorageReader) throws -> T) throws -> T {
-        try withReader { db in
-            try db.execute("BEGIN")
-            do {
-                let result = try body(SQLiteAccess(db: db))
-                try db.execute("COMMIT")
-                return result
-            } catch {
-                try? db.execute("ROLLBACK")
-                throw error
-            }
+        try withReader { db in try Self.transaction(db, begin: "BEGIN") { try body(SQLiteAccess(db: db)) } }
+    }
+
+    /// Runs `body` between `begin` and COMMIT (ROLLBACK if it throws), with prepared statements.
+    private static func transaction<T>(_ db: SQLiteConnection, begin: String, _ body: () throws -> T) throws -> T {
+        try db.statement(begin).run([])
+        do {
+            let result = try body()
+            try db.statement("COMMIT").run([])
+            return result
+        } catch {
+            try? db.statement("ROLLBACK").run([])
+            throw error
         }
     }
 
@@ -161,16 +164,9 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
                 try db.setDurability(durability)
                 // IMMEDIATE takes the write lock up front, so a busy database fails (or waits) here,
                 // never half-way through the call.
-                try db.execute("BEGIN IMMEDIATE")
-                do {
-                    let result = try body(SQLiteAccess(db: db))
-                    try db.execute("COMMIT")
-                    localCommits?.bump()
-                    return result
-                } catch {
-                    try? db.execute("ROLLBACK")
-                    throw error
-                }
+                let result = try Self.transaction(db, begin: "BEGIN IMMEDIATE") { try body(SQLiteAccess(db: db)) }
+                localCommits?.bump()
+                return result
             }
         }
     }

@@ -6,6 +6,8 @@ enum Schema {
     static let currentVersion: Int64 = 2
 
     /// Migration n brings a database from user_version n-1 to n. Append; never edit a shipped one.
+    /// Every index costs a page write on each token creation: tokens have only the lookups the
+    /// hot path and the management calls need (id, digest); listing filters in memory.
     static let migrations: [String] = [
         """
         CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -43,8 +45,6 @@ enum Schema {
             denied_count INTEGER NOT NULL DEFAULT 0,
             last_used_at INTEGER NOT NULL DEFAULT 0
         );
-        CREATE INDEX tokens_owner ON tokens(owner);
-        CREATE INDEX tokens_created ON tokens(created_at, seq);
         CREATE TABLE usage_daily(
             token_id TEXT NOT NULL,
             day INTEGER NOT NULL,
@@ -68,11 +68,12 @@ enum Schema {
             token_id TEXT,
             member_id TEXT,
             detail TEXT NOT NULL,
-            agg_key TEXT UNIQUE,
+            agg_key TEXT,
             agg_count INTEGER,
             agg_first INTEGER,
             agg_last INTEGER
         );
+        CREATE UNIQUE INDEX audit_aggregate ON audit(agg_key) WHERE agg_key IS NOT NULL;
         CREATE INDEX audit_at ON audit(at, seq);
         CREATE INDEX audit_token ON audit(token_id);
         """,

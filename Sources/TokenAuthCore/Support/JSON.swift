@@ -63,6 +63,11 @@ public indirect enum JSON: Sendable, Equatable {
 
     private static func writeString(_ value: String, to out: inout String) {
         out += "\""
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0xE2 }) {
+            out += value // nothing to escape (0xE2 leads U+2028/U+2029)
+            out += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
