@@ -18,7 +18,11 @@ private func copy<T>(_ text: String, into field: inout T) {
 
 private func fill(_ out: UnsafeMutablePointer<ta_verdict>?, _ verdict: Verdict) -> ta_status {
     let status = Convert.status(verdict.status)
-    if verdict.status != .ok { LastError.set(verdict.explanation) }
+    if let fixed = verdict.fixedExplanation {
+        LastError.set(fixed)
+    } else if verdict.status != .ok {
+        LastError.set(verdict.explanation)
+    }
     guard let out else { return status }
     out.pointee = ta_verdict()
     out.pointee.status = status
@@ -38,10 +42,7 @@ private func fill(_ out: UnsafeMutablePointer<ta_verdict>?, _ verdict: Verdict) 
 private func verify(_ store: OpaquePointer?, _ credential: UnsafeRawBufferPointer?, _ required_scopes: UnsafePointer<CChar>?,
                     _ out: UnsafeMutablePointer<ta_verdict>?) -> ta_status {
     LastError.clear()
-    guard let target = Convert.store(store) else {
-        LastError.set("store is NULL")
-        return fill(out, Verdict(status: .invalidArgument))
-    }
+    guard let target = Convert.store(store) else { return fill(out, Verdict(status: .invalidArgument)) }
     let required = required_scopes.map { UnsafeRawBufferPointer(start: $0, count: strlen($0)) }
     return fill(out, target.verify(credential: credential, requiredScopes: required))
 }

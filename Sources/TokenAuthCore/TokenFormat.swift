@@ -7,8 +7,17 @@ struct TokenFormat: Sendable {
     static let defaultPrefix = "tka"
 
     let prefix: [UInt8]
+    /// The prefix packed into a little-endian word, and the mask of its bytes: one comparison.
+    private let prefixWord: UInt64
+    private let prefixMask: UInt64
 
-    init(prefix: String) { self.prefix = Array(prefix.utf8) }
+    init(prefix: String) {
+        self.prefix = Array(prefix.utf8.prefix(8))
+        var word: UInt64 = 0
+        for (index, byte) in self.prefix.enumerated() { word |= UInt64(byte) << UInt64(8 * index) }
+        prefixWord = word
+        prefixMask = self.prefix.count >= 8 ? UInt64.max : (UInt64(1) << UInt64(8 * self.prefix.count)) - 1
+    }
 
     /// The length of the public hint: prefix, kind letter, '_' and four random characters.
     var hintLength: Int { prefix.count + 6 }
@@ -44,19 +53,31 @@ struct TokenFormat: Sendable {
     }
 
     /// The kind a well-formed token of this store declares, or nil when the bytes are not such a token
-    /// (wrong prefix, kind letter, length, alphabet or checksum). Touches no storage.
+    /// (wrong prefix, kind letter, length, alphabet or checksum). Touches no storage; one pass.
     func check(_ token: UnsafeRawBufferPointer) -> TokenKind? {
         let head = prefix.count + 2
         let count = token.count
         guard count >= head + Self.minimumRandomLength + Self.checksumLength,
-              count <= head + Self.maximumRandomLength + Self.checksumLength else { return nil }
-        for index in 0..<prefix.count where token[index] != prefix[index] { return nil }
-        guard token[head - 1] == UInt8(ascii: "_"), let kind = TokenKind(letter: token[prefix.count]) else { return nil }
-        let body = UnsafeRawBufferPointer(rebasing: token[0..<(count - Self.checksumLength)])
-        for index in head..<body.count where !Base62.isDigit(token[index]) { return nil }
-        let tail = UnsafeRawBufferPointer(rebasing: token[(count - Self.checksumLength)..<count])
-        guard let stated = Base62.decodeSix(tail), stated == CRC32.checksum(body) else { return nil }
-        return kind
+              count <= head + Self.maximumRandomLength + Self.checksumLength,
+              let bytes = token.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        // count >= 37 here, so reading the first 8 bytes stays inside the token.
+        let start = UInt64(littleEndian: UnsafeRawPointer(bytes).loadUnaligned(as: UInt64.self))
+        guard start & prefixMask == prefixWord, bytes[head - 1] == UInt8(ascii: "_"), let kind = TokenKind(letter: bytes[head - 2]) else {
+            return nil
+        }
+        let bodyCount = count - Self.checksumLength
+        let values = Base62.values
+        var invalid: UInt8 = 0
+        for index in head..<bodyCount { invalid |= values[Int(bytes[index])] & 0x80 }
+        var stated: UInt64 = 0
+        for index in bodyCount..<count {
+            let digit = values[Int(bytes[index])]
+            invalid |= digit & 0x80
+            stated = stated &* 62 &+ UInt64(digit)
+        }
+        guard invalid == 0 else { return nil }
+        let crc = CRC32.update(0xFFFF_FFFF, bytes, bodyCount)
+        return stated == UInt64(crc ^ 0xFFFF_FFFF) ? kind : nil
     }
 }
 

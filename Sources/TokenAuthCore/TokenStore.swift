@@ -6,6 +6,7 @@ public final class TokenStore: Sendable {
     let format: TokenFormat
     let clock = StoreClock()
     let usage = UsageRecorder()
+    private let usageWriter: UsageWriter
     let index: TokenIndex
     private let verifier: Verifier
     private let catalogMemo = Locked<(version: Int64, catalog: ScopeCatalog)?>(nil)
@@ -33,39 +34,22 @@ public final class TokenStore: Sendable {
         self.backend = backend
         self.configuration = configuration
         format = TokenFormat(prefix: backend.tokenPrefix)
+        usageWriter = UsageWriter(recorder: usage, backend: backend)
         index = try TokenIndex(backend: backend)
         verifier = Verifier(index: index, format: format, limiter: RateLimiter(), usage: usage, clock: clock)
     }
 
     private func startFlusher() throws {
-        let task = PeriodicTask(intervalMS: configuration.flushIntervalMS) { [weak self] in try? self?.flush() }
+        // The thread holds the writer, not the store: no reference cycle, and no weak reference to
+        // the store (which would put every retain of it on the runtime's slow path).
+        let writer = usageWriter
+        let task = PeriodicTask(intervalMS: configuration.flushIntervalMS) { try? writer.flush() }
         guard task.start() else { throw TokenAuthError(.internalError, "cannot start the usage flush thread") }
         flusher.withLock { $0 = task }
     }
 
     /// Writes all usage still held in memory. On failure the batch is kept for the next flush.
-    public func flush() throws {
-        let batch = usage.drain()
-        guard !batch.isEmpty else { return }
-        do {
-            try backend.write(.normal) { writer in
-                for (tokenID, counts) in batch.tokens { try writer.applyUsage(counts, tokenID: tokenID) }
-                for (key, denial) in batch.denials { try Self.writeDenial(key, denial, to: writer) }
-            }
-        } catch {
-            usage.restore(batch)
-            throw error
-        }
-    }
-
-    private static func writeDenial(_ key: DenialKey, _ denial: DenialAggregate, to writer: any StorageWriter) throws {
-        var detail: [(String, JSON)] = [("status", .string(key.status.name)), ("http_status", .int(Int64(key.status.httpStatus)))]
-        if let missing = denial.missingScope { detail.append(("missing_scope", .string(missing))) }
-        let record = AuditRecord(at: denial.firstAt, event: "verify.denied", actor: denial.subject.isEmpty ? nil : denial.subject,
-                                 tokenID: key.tokenID, memberID: nil, detail: .object(detail))
-        try writer.aggregateAudit(record, key: "verify|\(key.tokenID)|\(key.status.rawValue)|\(key.minute)",
-                                  count: denial.count, firstAt: denial.firstAt, lastAt: denial.lastAt)
-    }
+    public func flush() throws { try usageWriter.flush() }
 
     /// Stops the flush thread, writes what is left, and closes the database.
     public func close() {

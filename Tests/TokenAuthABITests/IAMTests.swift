@@ -245,6 +245,27 @@ final class IAMTests: ABITestCase {
         XCTAssertEqual(events(s).count, afterRevoke, "a CONFLICT wrote to the audit log")
     }
 
+    func testCreateAndRotateRefusalsAreAudited() throws {
+        let f = try fixture()
+        let s = f.s
+        assertStatus(createRaw(s, actor: .str(Members.alice), kind: TA_KIND_SERVICE, scopes: "tickets:read").status,
+                     TA_PERMISSION_DENIED)
+        assertStatus(createRaw(s, actor: .str(Members.alice), scopes: "users:write").status, TA_PERMISSION_DENIED)
+        let created = events(s, "event=iam.denied actor=alice")
+        XCTAssertEqual(created.count, 1, "same (actor, action, token=null, minute): one entry")
+        if let e = created.first {
+            XCTAssertTrue(isNull(e, "token_id"))
+            XCTAssertEqual(detail(e)["action"] as? String, "token_create")
+            XCTAssertEqual(int64(detail(e)["count"]), 2)
+        }
+        putMember(s, "svclow", "ManageServiceAccessTokens")
+        assertStatus(rotateRaw(s, actor: "svclow", .str(f.sv.id)).status, TA_PERMISSION_DENIED)
+        let rot = events(s, "event=iam.denied actor=svclow")
+        XCTAssertEqual(rot.count, 1)
+        XCTAssertEqual(rot.first?["token_id"] as? String, f.sv.id)
+        XCTAssertEqual(detail(rot.first ?? [:])["action"] as? String, "token_rotate")
+    }
+
     func testListAndReportRefusalsAreAudited() throws {
         let f = try fixture()
         let s = f.s

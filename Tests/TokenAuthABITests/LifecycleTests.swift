@@ -17,7 +17,7 @@ final class LifecycleTests: ABITestCase {
         assertStatus(ta_token_rename(s, Members.alice, t.id, max), TA_OK)
         XCTAssertEqual(try tokenGet(s, t.id)["name"] as? String, max)
         // Quotes, backslashes and control characters survive JSON.
-        let tricky = "a \"quoted\" \\ name\nwith a newline"
+        let tricky = "a \"quoted\" \\ name\nwith a newline, a tab\t, a \u{01} and a \u{7F}"
         assertStatus(ta_token_rename(s, Members.alice, t.id, tricky), TA_OK)
         XCTAssertEqual(try tokenGet(s, t.id)["name"] as? String, tricky)
 

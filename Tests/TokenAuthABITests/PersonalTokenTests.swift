@@ -101,6 +101,33 @@ final class PersonalTokenTests: ABITestCase {
         assertVerdict(verify(s, r.secret, "users:read"), TA_OK)
     }
 
+    func testAdminTokenOfADowngradedOwner() throws {
+        let s = try seededStore()
+        putMember(s, "root", "admin")
+        let t = try create(s, actor: "root", scopes: "admin")
+        assertVerdict(verify(s, t.secret, "users:write"), TA_OK)
+        putMember(s, "root", "tickets:read ManagePersonalAccessTokens")
+        assertVerdict(verify(s, t.secret, "tickets:read"), TA_OK, "admin ∩ {tickets:read}")
+        let v = verify(s, t.secret, "tickets:read users:read")
+        assertVerdict(v, TA_FORBIDDEN, "the owner lost admin: the token lost it too")
+        XCTAssertEqual(v.missingScope, "users:read")
+        assertVerdict(verify(s, t.secret, "admin"), TA_FORBIDDEN)
+        XCTAssertEqual(strings(try tokenGet(s, t.id)["effective_scopes"]), ["tickets:read"])
+        // And the owner no longer has the IAM actions admin implied.
+        assertFails(callOut { ta_audit(s, "root", nil, $0) }.status, TA_PERMISSION_DENIED)
+    }
+
+    func testOwnerPermissionsUseTheCatalogAsItIsNow() throws {
+        let s = try openStore()
+        assertStatus(ta_scope_define(s, "reports:read", nil, nil), TA_OK)
+        assertStatus(ta_scope_define(s, "reports:write", nil, nil), TA_OK)
+        putMember(s, "dana", "reports:write ManagePersonalAccessTokens")
+        assertFails(createRaw(s, actor: "dana", scopes: "reports:read").status, TA_PERMISSION_DENIED)
+        assertStatus(ta_scope_define(s, "reports:write", "reports:read", nil), TA_OK)
+        let t = try create(s, actor: "dana", scopes: "reports:read")
+        assertVerdict(verify(s, t.secret, "reports:read"), TA_OK)
+    }
+
     func testRemovedOwnerRevokesForGood() throws {
         let s = try seededStore()
         let old = try create(s, actor: Members.alice, name: "alice's old", scopes: "tickets:read")

@@ -173,6 +173,34 @@ final class RotationTests: ABITestCase {
         XCTAssertEqual(created.first?["actor"] as? String, Members.alice)
     }
 
+    func testRotatingAFarFutureExpiryDoesNotOverflow() throws {
+        let s = try seededStore()
+        let t = try service(s, scopes: "tickets:read", expires: Int64.max)
+        assertVerdict(verify(s, t.secret), TA_OK)
+        XCTAssertEqual(int64(try tokenGet(s, t.id)["expires_at"]), Int64.max)
+        ta_set_clock(s, T0 + DAY)
+        let r = rotateRaw(s, actor: .str(Members.svc), .str(t.id))
+        // now + (Int64.max - T0) does not fit in 64 bits: the closest sound result is a new token that
+        // is active and expires no earlier than it can be represented (or a clean refusal).
+        if r.status == TA_OK, let secret = r.secret, let id = r.id {
+            let v = verify(s, secret)
+            assertVerdict(v, TA_OK, "the new token's expiry overflowed into the past")
+            let exp = int64(try tokenGet(s, id)["expires_at"])
+            XCTAssertTrue((exp ?? Int64.max) > T0 + DAY, "expires_at \(String(describing: exp))")
+        } else {
+            XCTAssertTrue(r.status == TA_INVALID_ARGUMENT, statusName(r.status))
+        }
+    }
+
+    func testHostRotatesAServiceToken() throws {
+        let s = try seededStore()
+        let t = try service(s, scopes: "tickets:read")
+        let n = try rotate(s, actor: nil, t.id)
+        XCTAssertEqual(try tokenGet(s, n.id)["created_by"] as? String, "system")
+        assertVerdict(verify(s, n.secret, "tickets:read"), TA_OK)
+        assertVerdict(verify(s, t.secret), TA_REVOKED)
+    }
+
     func testRotationNeedsOwnershipAndTheAction() throws {
         let s = try seededStore()
         let t = try create(s, actor: Members.alice, scopes: "tickets:read")

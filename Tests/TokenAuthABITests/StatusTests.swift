@@ -195,7 +195,7 @@ final class StatusTests: ABITestCase {
         note(ta_member_put(s, "bad id", ""), "invalid argument")
         // A file that is not a database.
         let garbage = tempPath()
-        FileManager.default.createFile(atPath: garbage, contents: Data(repeating: 0x42, count: 8192))
+        XCTAssertTrue(FileManager.default.createFile(atPath: garbage, contents: Data(repeating: 0x42, count: 8192)))
         note(openRaw(.str(garbage)).status, "storage error")
 
         let want: Set<UInt32> = Set(table().map { $0.0.rawValue }).subtracting([TA_INTERNAL_ERROR.rawValue])

@@ -43,6 +43,7 @@ final class StoreLifecycleTests: ABITestCase {
         closeStore(s)
 
         s = try openStore(path: path)  // NULL prefix keeps "acme"
+        XCTAssertEqual(try auditLog(s).count, auditBefore.count, "audit entries lost or added by reopen")
         assertVerdict(verify(s, keep.secret, "tickets:write"), TA_OK)
         assertVerdict(verify(s, gone.secret), TA_REVOKED)
         assertVerdict(verify(s, svc.secret), TA_INACTIVE)
@@ -64,7 +65,9 @@ final class StoreLifecycleTests: ABITestCase {
         XCTAssertEqual(try memberList(s).count, membersBefore.count)
         XCTAssertEqual(try scopeList(s).compactMap { $0["scope"] as? String },
                        scopesBefore.compactMap { $0["scope"] as? String })
-        XCTAssertEqual(try auditLog(s).count, auditBefore.count, "audit entries lost or added by reopen")
+        // The three denials above are the only new entries.
+        XCTAssertEqual(try auditLog(s).count, auditBefore.count + 3)
+        XCTAssertEqual(events(s, "event=verify.denied").count, 3)
         // New tokens keep the database's prefix.
         let fresh = try create(s, actor: "alice", scopes: "tickets:read")
         XCTAssertTrue(fresh.secret.hasPrefix("acmep_"), fresh.secret)

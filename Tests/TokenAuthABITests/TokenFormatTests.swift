@@ -183,8 +183,11 @@ final class TokenFormatTests: ABITestCase {
         }
         // NULL credential (DECISIONS: TA_MALFORMED).
         assertVerdict(verify(s, nil), TA_MALFORMED)
-        // Longer than 4096 bytes.
+        // Longer than 4096 bytes is malformed; exactly 4096 is an ordinary header.
         assertVerdict(verify(s, "Bearer " + String(repeating: " ", count: 4100) + t.secret), TA_MALFORMED)
+        let pad4096 = 4096 - "Bearer".utf8.count - t.secret.utf8.count
+        assertVerdict(verify(s, "Bearer" + String(repeating: " ", count: pad4096) + t.secret), TA_OK, "4096 bytes")
+        assertVerdict(verify(s, "Bearer" + String(repeating: " ", count: pad4096 + 1) + t.secret), TA_MALFORMED, "4097 bytes")
         assertVerdict(verify(s, oneMiB), TA_MALFORMED)
     }
 

@@ -24,6 +24,10 @@ struct Digest: Hashable, Sendable {
 
     func hash(into hasher: inout Hasher) { hasher.combine(w0) }
 
+    /// Dictionary and Set call this; the digest is already uniformly random, so SipHash would only
+    /// add cost on the hot path. The per-process seed still perturbs the bucket order.
+    func _rawHashValue(seed: Int) -> Int { Int(truncatingIfNeeded: w0 ^ UInt64(UInt(bitPattern: seed))) }
+
     var bytes: [UInt8] {
         withUnsafeBytes(of: self) { Array($0) }
     }

@@ -2,20 +2,14 @@
 enum Base62 {
     static let alphabet: [UInt8] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
-    @inline(__always)
-    static func isDigit(_ byte: UInt8) -> Bool {
-        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-    }
+    /// Each byte's digit value, or 0xFF for a byte that is not a base62 digit.
+    nonisolated(unsafe) static let values: UnsafePointer<UInt8> = {
+        let pointer = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        pointer.initialize(repeating: 0xFF, count: 256)
+        for (digit, byte) in alphabet.enumerated() { pointer[Int(byte)] = UInt8(digit) }
+        return UnsafePointer(pointer)
+    }()
 
-    @inline(__always)
-    static func value(_ byte: UInt8) -> UInt32? {
-        switch byte {
-        case 0x30...0x39: UInt32(byte - 0x30)
-        case 0x41...0x5A: UInt32(byte - 0x41) + 10
-        case 0x61...0x7A: UInt32(byte - 0x61) + 36
-        default: nil
-        }
-    }
 
     /// `value` as exactly six base62 digits, most significant first, left-padded with '0'.
     static func sixDigits(_ value: UInt32) -> [UInt8] {
@@ -26,16 +20,5 @@ enum Base62 {
             rest /= 62
         }
         return digits
-    }
-
-    /// Decodes six base62 digits; nil if any is not a digit or the value exceeds 32 bits.
-    static func decodeSix(_ bytes: UnsafeRawBufferPointer) -> UInt32? {
-        guard bytes.count == 6 else { return nil }
-        var total: UInt64 = 0
-        for byte in bytes {
-            guard let digit = value(byte) else { return nil }
-            total = total * 62 + UInt64(digit)
-        }
-        return total <= UInt64(UInt32.max) ? UInt32(total) : nil
     }
 }

@@ -1,0 +1,36 @@
+/// Writes the usage buffer to storage: counts per token and day, and the aggregated
+/// `verify.denied` audit entries. Called by the flush thread, `ta_flush`, `ta_close` and reads.
+final class UsageWriter: Sendable {
+    private let recorder: UsageRecorder
+    private let backend: any StorageBackend
+
+    init(recorder: UsageRecorder, backend: any StorageBackend) {
+        self.recorder = recorder
+        self.backend = backend
+    }
+
+    /// Writes everything recorded so far; on failure the batch goes back to the buffer.
+    func flush() throws {
+        let batch = recorder.drain()
+        guard !batch.isEmpty else { return }
+        do {
+            try backend.write(.normal) { writer in
+                for (tokenID, counts) in batch.tokens { try writer.applyUsage(counts, tokenID: tokenID) }
+                for (key, denial) in batch.denials { try Self.writeDenial(key, denial, to: writer) }
+            }
+        } catch {
+            recorder.restore(batch)
+            throw error
+        }
+    }
+
+    /// One `verify.denied` entry per (token, status, UTC minute); later flushes add to it.
+    private static func writeDenial(_ key: DenialKey, _ denial: DenialAggregate, to writer: any StorageWriter) throws {
+        var detail: [(String, JSON)] = [("status", .string(key.status.name)), ("http_status", .int(Int64(key.status.httpStatus)))]
+        if let missing = denial.missingScope { detail.append(("missing_scope", .string(missing))) }
+        let record = AuditRecord(at: denial.firstAt, event: "verify.denied", actor: denial.subject.isEmpty ? nil : denial.subject,
+                                 tokenID: key.tokenID, memberID: nil, detail: .object(detail))
+        try writer.aggregateAudit(record, key: "verify|\(key.tokenID)|\(key.status.rawValue)|\(key.minute)",
+                                  count: denial.count, firstAt: denial.firstAt, lastAt: denial.lastAt)
+    }
+}
