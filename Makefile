@@ -40,7 +40,11 @@ SWIFT_PATH_FLAGS := --scratch-path $(SWIFT_SCRATCH)
 VERSION_SCRIPT := $(CURDIR)/Sources/TokenAuth/tokenauth.map
 # -static-stdlib (not --static-swift-stdlib, which does not apply to dynamic libraries) links the
 # Swift runtime into the .so; the version script exports ta_* only, under the node TOKENAUTH_1.
+# The linker is the toolchain's lld: GNU gold (swiftc's default on Linux) leaves LOCAL copies of
+# some Swift metadata symbols ($s...) in .dynsym; lld's .dynsym holds exactly the ta_* functions.
+SWIFT_LINKER ?= lld
 SWIFT_RELEASE_FLAGS := -c release --product tokenauth -Xswiftc -static-stdlib \
+    $(if $(SWIFT_LINKER),-Xswiftc -use-ld=$(SWIFT_LINKER)) \
     -Xlinker --version-script=$(VERSION_SCRIPT) -Xlinker -soname=$(SONAME)
 
 CC ?= cc
@@ -72,16 +76,18 @@ TA_RUN_ENV := LD_LIBRARY_PATH=$(TEST_PREFIX)/lib
 DEB_PACKAGES := libssl-dev libsqlite3-dev pkg-config gcc g++ make binutils libc6-dev python3
 
 # Fragments append to these.
-TEST_TARGETS := test-contract test-swift test-abi-symbols test-cxx-header test-c test-two-process
+TEST_TARGETS := test-contract test-swift test-abi-symbols test-cxx-header test-c test-two-process test-readme
 DEMO_TARGETS := demo-status-table
 BENCH_TARGETS :=
 
-# Every file the library is built from: a change to any of them rebuilds it.
+# Every file the library is built from: a change to any of them, or to the build flags, rebuilds it.
 LIB_SOURCES := Package.swift $(shell find Sources include -type f 2>/dev/null)
+RELEASE_FLAGS_STAMP := $(BUILD)/.release-flags
+$(shell mkdir -p $(BUILD) && { echo '$(SWIFT_RELEASE_FLAGS)' | cmp -s - $(RELEASE_FLAGS_STAMP) || echo '$(SWIFT_RELEASE_FLAGS)' > $(RELEASE_FLAGS_STAMP); })
 
 .PHONY: all lib install uninstall install-test-prefix deps test demo bench clean distclean \
         print-version test-swift test-contract test-abi-symbols test-c test-cxx-header \
-        test-two-process demo-status-table
+        test-two-process test-readme demo-status-table print-targets
 
 all: lib
 
@@ -90,7 +96,7 @@ include $(sort $(wildcard mk/*.mk))
 # ---------------------------------------------------------------- the library
 lib: $(LIBRARY) $(BUILD_LIB)/$(SONAME) $(BUILD_LIB)/libtokenauth.so
 
-$(LIBRARY): $(LIB_SOURCES)
+$(LIBRARY): $(LIB_SOURCES) $(RELEASE_FLAGS_STAMP)
 	$(SWIFT) build $(SWIFT_PATH_FLAGS) $(SWIFT_RELEASE_FLAGS)
 	@mkdir -p $(@D)
 	cp "$$($(SWIFT) build $(SWIFT_PATH_FLAGS) -c release --show-bin-path)/libtokenauth.so" $@.tmp
@@ -103,17 +109,27 @@ $(BUILD_LIB)/$(SONAME) $(BUILD_LIB)/libtokenauth.so: | $(LIBRARY)
 print-version:
 	@echo $(VERSION)
 
+print-targets:
+	@echo "TEST_TARGETS:  $(TEST_TARGETS)"; echo "DEMO_TARGETS:  $(DEMO_TARGETS)"; \
+	 echo "BENCH_TARGETS: $(BENCH_TARGETS)"; echo "DEB_PACKAGES:  $(sort $(DEB_PACKAGES))"
+
 # ---------------------------------------------------------------- install
 # PREFIX may be relative (make install PREFIX=build/prefix): tokenauth.pc gets the absolute path.
+# $(call install_to,PREFIX,LIBDIR,INCLUDEDIR,PKGCONFIGDIR,DESTDIR)
+define install_to
+	install -d "$(5)$(abspath $(2))" "$(5)$(abspath $(3))" "$(5)$(abspath $(4))"
+	install -m 0755 $(LIBRARY) "$(5)$(abspath $(2))/$(LIBFILE)"
+	ln -sfn $(LIBFILE) "$(5)$(abspath $(2))/$(SONAME)"
+	ln -sfn $(SONAME) "$(5)$(abspath $(2))/libtokenauth.so"
+	install -m 0644 $(HEADER) "$(5)$(abspath $(3))/tokenauth.h"
+	sed -e 's|@PREFIX@|$(abspath $(1))|g' -e 's|@LIBDIR@|$(abspath $(2))|g' \
+	    -e 's|@INCLUDEDIR@|$(abspath $(3))|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    tokenauth.pc.in > "$(5)$(abspath $(4))/tokenauth.pc.tmp"
+	mv -f "$(5)$(abspath $(4))/tokenauth.pc.tmp" "$(5)$(abspath $(4))/tokenauth.pc"
+endef
+
 install: lib tokenauth.pc.in $(HEADER)
-	install -d "$(DESTDIR)$(abspath $(LIBDIR))" "$(DESTDIR)$(abspath $(INCLUDEDIR))" "$(DESTDIR)$(abspath $(PKGCONFIGDIR))"
-	install -m 0755 $(LIBRARY) "$(DESTDIR)$(abspath $(LIBDIR))/$(LIBFILE)"
-	ln -sfn $(LIBFILE) "$(DESTDIR)$(abspath $(LIBDIR))/$(SONAME)"
-	ln -sfn $(SONAME) "$(DESTDIR)$(abspath $(LIBDIR))/libtokenauth.so"
-	install -m 0644 $(HEADER) "$(DESTDIR)$(abspath $(INCLUDEDIR))/tokenauth.h"
-	sed -e 's|@PREFIX@|$(abspath $(PREFIX))|g' -e 's|@LIBDIR@|$(abspath $(LIBDIR))|g' \
-	    -e 's|@INCLUDEDIR@|$(abspath $(INCLUDEDIR))|g' -e 's|@VERSION@|$(VERSION)|g' \
-	    tokenauth.pc.in > "$(DESTDIR)$(abspath $(PKGCONFIGDIR))/tokenauth.pc"
+	$(call install_to,$(PREFIX),$(LIBDIR),$(INCLUDEDIR),$(PKGCONFIGDIR),$(DESTDIR))
 	@# The dynamic loader's cache must learn about a library installed into a system prefix.
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null && \
 	    case "$(abspath $(LIBDIR))" in /usr/lib|/usr/local/lib|/usr/lib64|/usr/local/lib64) true;; *) false;; esac; \
@@ -128,7 +144,7 @@ uninstall:
 # The private installation used by the tests and demos (rebuilt when the library changes).
 $(TEST_PREFIX_STAMP): $(LIBRARY) $(HEADER) tokenauth.pc.in
 	@rm -rf $(TEST_PREFIX)
-	@$(MAKE) --no-print-directory install PREFIX=$(TEST_PREFIX) DESTDIR=
+	$(call install_to,$(TEST_PREFIX),$(TEST_PREFIX)/lib,$(TEST_PREFIX)/include,$(TEST_PREFIX)/lib/pkgconfig,)
 
 install-test-prefix: $(TEST_PREFIX_STAMP)
 
@@ -173,7 +189,7 @@ test-contract:
 	else echo "test-contract: SKIPPED ($(CHECK_CONTRACT) not found; it lives next to the repository)"; fi
 
 # The functions the header declares: everything the library may export.
-HEADER_FUNCTIONS = $(shell $(CC) -E -P -x c $(HEADER) | grep -oE '\bta_[a-z0-9_]+[[:blank:]]*\(' | tr -d ' \t(' | sort -u)
+HEADER_FUNCTIONS = $(shell bash tests/abi/header-functions.sh $(HEADER) $(CC))
 
 test-abi-symbols: $(TEST_PREFIX_STAMP) $(BUILD)/tests/abi/version
 	@HEADER_FUNCTIONS="$(HEADER_FUNCTIONS)" VERSION="$(VERSION)" SONAME="$(SONAME)" \
@@ -224,6 +240,21 @@ test-two-process: $(BUILD)/tests/c/two_process
 $(BUILD)/tests/c/two_process: tests/c/two_process.c $(C_TEST_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(C_STRICT) -Itests/c $(TA_CFLAGS) $< -o $@ $(TA_LIBS)
+
+# The README's C quickstart, extracted, built strictly and run in a scratch directory.
+$(BUILD)/tests/readme/quickstart.c: README.md
+	@mkdir -p $(@D)
+	sed -n '/<!-- quickstart:begin/,/<!-- quickstart:end/p' $< | sed '/^<!--/d; /^```/d' > $@
+	@test -s $@ || { echo "no quickstart block in README.md"; rm -f $@; exit 1; }
+
+$(BUILD)/tests/readme/quickstart: $(BUILD)/tests/readme/quickstart.c $(TEST_PREFIX_STAMP)
+	$(CC) $(C_STRICT) $(TA_CFLAGS) $< -o $@ $(TA_LIBS)
+
+test-readme: $(BUILD)/tests/readme/quickstart
+	@cd $(BUILD)/tests/readme && rm -f tokens.db tokens.db-wal tokens.db-shm && \
+	    out=$$($(TA_RUN_ENV) ./quickstart) && echo "$$out" && rm -f tokens.db tokens.db-wal tokens.db-shm && \
+	    grep -q '^200 for alice' <<<"$$out" && grep -q '^revoked: 401$$' <<<"$$out" && \
+	    echo "test-readme: the quickstart builds and runs"
 
 # ---------------------------------------------------------------- demo owned here
 $(BUILD)/examples/demo: examples/demo/demo.c $(TEST_PREFIX_STAMP)

@@ -7,6 +7,12 @@ let package = Package(
     name: "libtokenauth",
     products: [
         .library(name: "tokenauth", type: .dynamic, targets: ["TokenAuth"]),
+        // The `tokenauth` console (mk/cli.mk installs it as bin/tokenauth; a library and an executable
+        // product cannot share a name).
+        .executable(name: "tokenauth-cli", targets: ["TokenAuthCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",
@@ -19,5 +25,9 @@ let package = Package(
         .target(name: "TokenAuth", dependencies: ["CTokenAuth", "TokenAuthCore"], exclude: ["tokenauth.map"]),
         .testTarget(name: "TokenAuthCoreTests", dependencies: ["TokenAuthCore"]),
         .testTarget(name: "TokenAuthABITests", dependencies: ["TokenAuth", "CTokenAuth"]),
+        .executableTarget(name: "TokenAuthCLI", dependencies: [
+            "TokenAuthCore", "CTokenAuth", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "TokenAuthCLITests", dependencies: ["TokenAuthCLI"]),
     ]
 )

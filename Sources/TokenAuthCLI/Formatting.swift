@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import TokenAuthCore
 
 /// Text rendering: times, relative times, aligned tables and bar charts.
 enum Format {
@@ -102,54 +107,128 @@ enum Format {
     }
 }
 
-/// Reading the library's JSON outputs (parsed with Foundation's JSONSerialization).
+/// A JSON value as the library wrote it, decoded with FoundationEssentials' JSONDecoder (the console
+/// does not link all of Foundation: that would add its ICU data, some 50 MB, to the binary).
+indirect enum Parsed: Decodable, Sendable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([Parsed])
+    case object([String: Parsed])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .double(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([Parsed].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: Parsed].self))
+        }
+    }
+
+    subscript(key: String) -> Parsed? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
+    var objectValue: [String: Parsed]? {
+        if case .object(let object) = self { return object }
+        return nil
+    }
+
+    var arrayValue: [Parsed]? {
+        if case .array(let array) = self { return array }
+        return nil
+    }
+
+    /// The same value as the library's JSON type, to print it again (keys sorted).
+    var json: JSON {
+        switch self {
+        case .null: .null
+        case .bool(let value): .bool(value)
+        case .int(let value): .int(value)
+        case .double(let value): .encodedText(value.isFinite ? "\(value)" : "null")
+        case .string(let value): .string(value)
+        case .array(let values): .array(values.map(\.json))
+        case .object(let object): .object(object.keys.sorted().map { ($0, object[$0]!.json) })
+        }
+    }
+}
+
+/// Reading the library's JSON outputs.
 enum JSONValue {
-    static func parse(_ text: String) throws -> Any {
+    static func parse(_ text: String) throws -> Parsed {
         do {
-            return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            return try JSONDecoder().decode(Parsed.self, from: Data(text.utf8))
         } catch {
             throw CLIFailure(Exit.internalError, "the library returned JSON that cannot be parsed: \(error)")
         }
     }
 
-    static func objects(_ text: String) throws -> [[String: Any]] {
-        guard let array = try parse(text) as? [[String: Any]] else {
+    static func objects(_ text: String) throws -> [[String: Parsed]] {
+        guard let array = try parse(text).arrayValue else {
             throw CLIFailure(Exit.internalError, "the library returned JSON of an unexpected shape")
         }
-        return array
+        return array.compactMap(\.objectValue)
     }
 
-    static func object(_ text: String) throws -> [String: Any] {
-        guard let object = try parse(text) as? [String: Any] else {
+    static func object(_ text: String) throws -> [String: Parsed] {
+        guard let object = try parse(text).objectValue else {
             throw CLIFailure(Exit.internalError, "the library returned JSON of an unexpected shape")
         }
         return object
     }
 
-    static func string(_ value: Any?) -> String? { value as? String }
-
-    static func int(_ value: Any?) -> Int64? {
-        if value is NSNull { return nil }
-        if let number = value as? NSNumber { return number.int64Value }
-        if let number = value as? Int { return Int64(number) }
+    static func string(_ value: Parsed?) -> String? {
+        if case .string(let string) = value { return string }
         return nil
     }
 
-    static func bool(_ value: Any?) -> Bool? {
-        if let flag = value as? Bool { return flag }
-        return (value as? NSNumber)?.boolValue
+    static func int(_ value: Parsed?) -> Int64? {
+        switch value {
+        case .int(let number): number
+        case .double(let number) where number.rounded() == number && abs(number) < 9e18: Int64(number)
+        default: nil
+        }
     }
 
-    static func strings(_ value: Any?) -> [String] { (value as? [Any])?.compactMap { $0 as? String } ?? [] }
-
-    /// Compact JSON of a Foundation value, keys sorted.
-    static func encode(_ value: Any) -> String {
-        guard JSONSerialization.isValidJSONObject(value) || value is String || value is NSNumber || value is NSNull,
-              let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
-        else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+    static func bool(_ value: Parsed?) -> Bool? {
+        if case .bool(let flag) = value { return flag }
+        return nil
     }
+
+    static func strings(_ value: Parsed?) -> [String] { value?.arrayValue?.compactMap { string($0) } ?? [] }
 
     /// A JSON string literal.
-    static func quote(_ text: String) -> String { encode(text) }
+    static func quote(_ text: String) -> String { JSON.string(text).encoded() }
+
+    /// JSON for an optional string (null when nil).
+    static func optional(_ text: String?) -> JSON { text.map { .string($0) } ?? .null }
+}
+
+extension Double {
+    /// Fixed-point text with `places` decimals (no Foundation formatting needed).
+    func fixed(_ places: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
+        let scaled = (self * scale).rounded()
+        guard scaled.isFinite, abs(scaled) < 9e18 else { return "\(self)" }
+        let whole = Int64(scaled)
+        if places == 0 { return String(whole) }
+        let sign = whole < 0 ? "-" : ""
+        let digits = String(abs(whole))
+        let padded = String(repeating: "0", count: max(0, places + 1 - digits.count)) + digits
+        return sign + padded.dropLast(places) + "." + padded.suffix(places)
+    }
 }

@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TokenAuthCore
 
 /// `--db PATH`: the token database (default `$TOKENAUTH_DB`, else `./tokens.db`).

@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TokenAuthCore
 
 /// `tokenauth stats ID [--since 7d]`: usage of one token, with a per-day bar chart.
@@ -30,7 +34,7 @@ struct StatsCommand: ParsableCommand {
         print(Self.render(stats, token: token, sinceMS: sinceMS, now: now))
     }
 
-    static func render(_ stats: [String: Any], token: [String: Any], sinceMS: Int64, now: Int64) -> String {
+    static func render(_ stats: [String: Parsed], token: [String: Parsed], sinceMS: Int64, now: Int64) -> String {
         var out: [String] = []
         let period = sinceMS == 0 ? "all time" : "since \(Format.date(sinceMS))"
         out.append("\(JSONValue.string(stats["token_id"]) ?? "?") \"\(JSONValue.string(token["name"]) ?? "")\": usage, \(period)")
@@ -40,7 +44,7 @@ struct StatsCommand: ParsableCommand {
 
         // The chart: every day from the first one selected (or the first with use) to today.
         var byDay: [Int64: Int64] = [:]
-        for (key, value) in (stats["by_day"] as? [String: Any]) ?? [:] {
+        for (key, value) in stats["by_day"]?.objectValue ?? [:] {
             if let ms = Parse.date(key), let count = JSONValue.int(value) { byDay[Format.dayNumber(ms)] = count }
         }
         let today = Format.dayNumber(now)
@@ -66,7 +70,7 @@ struct StatsCommand: ParsableCommand {
         }
 
         for (title, key) in [("by operation", "by_operation"), ("by upstream status", "by_status")] {
-            let counts = ((stats[key] as? [String: Any]) ?? [:]).compactMap { name, value in JSONValue.int(value).map { (name, $0) } }
+            let counts = (stats[key]?.objectValue ?? [:]).compactMap { name, value in JSONValue.int(value).map { (name, $0) } }
             guard !counts.isEmpty else { continue }
             out.append("")
             out.append("  \(title):")
@@ -127,21 +131,21 @@ struct AuditCommand: ParsableCommand {
     }
 
     /// `key=value …` for a detail object, keys sorted; times as UTC timestamps.
-    static func detail(_ value: Any?) -> String {
-        guard let object = value as? [String: Any] else { return value.map { JSONValue.encode($0) } ?? "" }
+    static func detail(_ value: Parsed?) -> String {
+        guard let object = value?.objectValue else { return value.map { $0.json.encoded() } ?? "" }
         return object.keys.sorted().map { key -> String in
             let item = object[key]
             let text: String
             if key.hasSuffix("_at"), let ms = JSONValue.int(item) {
                 text = Format.timestamp(ms)
-            } else if let string = item as? String {
+            } else if let string = JSONValue.string(item) {
                 text = string.contains(" ") || string.isEmpty ? JSONValue.quote(string) : string
-            } else if let list = item as? [Any] {
-                text = "[" + list.map { ($0 as? String) ?? JSONValue.encode($0) }.joined(separator: " ") + "]"
-            } else if item is NSNull || item == nil {
+            } else if let list = item?.arrayValue {
+                text = "[" + list.map { JSONValue.string($0) ?? $0.json.encoded() }.joined(separator: " ") + "]"
+            } else if let item, case .null = item {
                 text = "-"
             } else {
-                text = JSONValue.encode(item!)
+                text = item?.json.encoded() ?? "-"
             }
             return "\(key)=\(text)"
         }.joined(separator: " ")
@@ -165,7 +169,7 @@ struct ReportCommand: ParsableCommand {
         let json = try store.withStore(creating: false) { try $0.report(actor: actor.actor, sinceMS: sinceMS) }
         if output.json { return print(json) }
         let report = try JSONValue.object(json)
-        let tokens = (report["tokens"] as? [[String: Any]]) ?? []
+        let tokens = report["tokens"]?.arrayValue?.compactMap(\.objectValue) ?? []
         let period = sinceMS == 0 ? "all time" : "since \(Format.date(sinceMS))"
         var out = ["Token report: \(tokens.count) token\(tokens.count == 1 ? "" : "s") not revoked; usage \(period)."]
         for token in tokens {

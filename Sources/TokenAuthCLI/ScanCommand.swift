@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TokenAuthCore
 
 #if canImport(Glibc)
@@ -78,9 +82,9 @@ struct ScanSession {
     let scanner: StreamScanner
     let prefix: String?
     /// Token metadata by id, read before any lookup (the listing would write buffered usage).
-    private var tokens: [String: [String: Any]] = [:]
+    private var tokens: [String: [String: Parsed]] = [:]
     private var lookups: [[UInt8]: Lookup] = [:]
-    private var findings: [[String: Any]] = []
+    private var findings: [JSON] = []
     private(set) var liveTokens = 0
     private var files = 0
     private var bytes = 0
@@ -231,19 +235,18 @@ struct ScanSession {
 
     private mutating func report(_ hit: Finding, in path: String) {
         found += 1
-        var entry: [String: Any] = ["path": path, "line": hit.line, "hint": hit.hint, "kind": hit.kindWord]
+        var entry: [(String, JSON)] = [("path", .string(path)), ("line", .int(Int64(hit.line))), ("hint", .string(hit.hint)),
+                                       ("kind", .string(hit.kindWord))]
         var text = "\(path):\(hit.line): \(hit.hint)…  \(hit.kindWord) token"
         if let store {
             let result = lookup(hit.secret, in: store)
             let verdict = result.verdict
-            entry["live"] = result.live
-            entry["status"] = verdict.status.name
-            entry["token_id"] = verdict.tokenID.isEmpty ? NSNull() : verdict.tokenID
-            entry["name"] = result.name ?? NSNull()
-            entry["owner"] = result.owner ?? NSNull()
-            entry["token_status"] = result.statusWord ?? NSNull()
-            if revoke, result.live { entry["revoked"] = result.revoked }
-            if let error = result.revokeError { entry["revoke_error"] = error }
+            entry += [("live", .bool(result.live)), ("status", .string(verdict.status.name)),
+                      ("token_id", JSONValue.optional(verdict.tokenID.isEmpty ? nil : verdict.tokenID)),
+                      ("name", JSONValue.optional(result.name)), ("owner", JSONValue.optional(result.owner)),
+                      ("token_status", JSONValue.optional(result.statusWord))]
+            if revoke, result.live { entry.append(("revoked", .bool(result.revoked))) }
+            if let error = result.revokeError { entry.append(("revoke_error", .string(error))) }
             if verdict.status == .unknownToken || verdict.status == .malformed {
                 text = "\(path):\(hit.line): \(hit.hint)…  not live: unknown to this database"
             } else {
@@ -255,27 +258,27 @@ struct ScanSession {
                 if result.revokeError != nil { text += "  -> NOT revoked" }
             }
         }
-        if json { findings.append(entry) } else { print(text) }
+        if json { findings.append(.object(entry)) } else { print(text) }
     }
 
     func finish(seconds: Double) {
         let megabytes = Double(bytes) / 1_000_000
         let rate = megabytes / seconds
         if json {
-            var summary: [String: Any] = [
-                "findings": findings, "files": files, "bytes": bytes, "binary_files_skipped": binaries,
-                "unreadable": unreadable, "tokens_found": found, "seconds": (seconds * 1000).rounded() / 1000,
-                "megabytes_per_second": (rate * 10).rounded() / 10,
+            var summary: [(String, JSON)] = [
+                ("files", .int(Int64(files))), ("bytes", .int(Int64(bytes))), ("binary_files_skipped", .int(Int64(binaries))),
+                ("unreadable", .int(Int64(unreadable))), ("tokens_found", .int(Int64(found))),
+                ("seconds", .encodedText(seconds.fixed(3))), ("megabytes_per_second", .encodedText(rate.fixed(1))),
             ]
             if store != nil {
-                summary["live_tokens"] = liveTokens
-                summary["prefix"] = prefix ?? NSNull()
-                if revoke { summary["revoked"] = revokedNow }
+                summary += [("prefix", JSONValue.optional(prefix)), ("live_tokens", .int(Int64(liveTokens)))]
+                if revoke { summary.append(("revoked", .int(Int64(revokedNow)))) }
             }
-            print(JSONValue.encode(summary))
+            summary.append(("findings", .array(findings)))
+            print(JSON.object(summary).encoded())
             return
         }
-        var line = "tokenauth: scanned \(files) file\(files == 1 ? "" : "s") (\(String(format: "%.1f", megabytes)) MB in \(String(format: "%.2f", seconds)) s, \(String(format: "%.0f", rate)) MB/s)"
+        var line = "tokenauth: scanned \(files) file\(files == 1 ? "" : "s") (\(megabytes.fixed(1)) MB in \(seconds.fixed(2)) s, \(rate.fixed(0)) MB/s)"
         if binaries > 0 { line += ", skipped \(binaries) binary" }
         line += "; \(found) token\(found == 1 ? "" : "s") found"
         if store != nil {

@@ -20,7 +20,7 @@ struct TokenCommand: ParsableCommand {
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "A name for people (1..200 bytes).") var name: String
-        @Option(help: ArgumentHelp("personal or service.", valueName: "kind")) var kind: KindArgument
+        @Option(help: ArgumentHelp("The kind of token.", valueName: "kind")) var kind: KindArgument
         @Option(help: ArgumentHelp("Space-separated catalog scopes.", valueName: "list")) var scopes: String
         @Option(help: ArgumentHelp("When it expires: a duration (30d, 12h) or a date (2027-01-31, UTC). Default: never.",
                                    valueName: "when"))
@@ -240,13 +240,13 @@ enum TokenText {
         JSONValue.string(try JSONValue.object(store.getToken(actor: actor, tokenID: id))["name"]) ?? ""
     }
 
-    static func details(_ token: [String: Any], now: Int64) -> String {
+    static func details(_ token: [String: Parsed], now: Int64) -> String {
         func time(_ key: String, none: String = "never") -> String {
             guard let ms = JSONValue.int(token[key]), ms != 0 else { return none }
             return "\(Format.timestamp(ms)) (\(Format.relative(ms, now: now)))"
         }
         var rate = "unlimited"
-        if let limit = token["rate_limit"] as? [String: Any], let count = JSONValue.int(limit["limit"]),
+        if let limit = token["rate_limit"]?.objectValue, let count = JSONValue.int(limit["limit"]),
            let window = JSONValue.int(limit["window_ms"]) {
             rate = Parse.describeRate(limit: count, windowMS: window)
         }

@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TokenAuthCore
 
 /// `tokenauth verify TOKEN [--scopes …]`: what a gateway would answer for a credential.
@@ -65,21 +69,20 @@ struct VerifyCommand: ParsableCommand {
     }
 
     static func json(_ verdict: Verdict) -> String {
-        let object: [String: Any] = [
-            "status": verdict.status.name,
-            "code": Int(verdict.status.rawValue),
-            "http_status": verdict.status.httpStatus,
-            "kind": kindWord(verdict.kind) ?? NSNull(),
-            "token_id": verdict.tokenID,
-            "subject": verdict.subject,
-            "expires_at": verdict.expiresAtMS == 0 ? NSNull() : verdict.expiresAtMS,
-            "rate_limit": Int(verdict.rateLimit),
-            "rate_remaining": Int(verdict.rateRemaining),
-            "rate_reset_ms": verdict.rateResetMS,
-            "retry_after_ms": verdict.retryAfterMS,
-            "missing_scope": verdict.missingScope.isEmpty ? NSNull() : verdict.missingScope,
-            "explanation": verdict.explanation,
-        ]
-        return JSONValue.encode(object)
+        JSON.object([
+            ("status", .string(verdict.status.name)),
+            ("code", .int(Int64(verdict.status.rawValue))),
+            ("http_status", .int(Int64(verdict.status.httpStatus))),
+            ("kind", JSONValue.optional(kindWord(verdict.kind))),
+            ("token_id", .string(verdict.tokenID)),
+            ("subject", .string(verdict.subject)),
+            ("expires_at", verdict.expiresAtMS == 0 ? .null : .int(verdict.expiresAtMS)),
+            ("rate_limit", .int(Int64(verdict.rateLimit))),
+            ("rate_remaining", .int(Int64(verdict.rateRemaining))),
+            ("rate_reset_ms", .int(verdict.rateResetMS)),
+            ("retry_after_ms", .int(verdict.retryAfterMS)),
+            ("missing_scope", verdict.missingScope.isEmpty ? .null : .string(verdict.missingScope)),
+            ("explanation", .string(verdict.explanation)),
+        ]).encoded()
     }
 }

@@ -233,6 +233,8 @@ public:
 
     void flush() { detail::check(ta_flush(live())); }
     void set_clock(int64_t now_ms) { ta_set_clock(live(), now_ms); }
+    /// ta_set_index_limit: bounds this handle's verification index (0 turns it off).
+    void set_index_limit(std::size_t max_tokens) { detail::check(ta_set_index_limit(live(), max_tokens)); }
 
     // -- scopes and members
     void define_scope(std::string_view scope, std::optional<std::string_view> implies = std::nullopt,

@@ -87,7 +87,7 @@ class TokenAuthMiddleware:
         header = str(environ.get("HTTP_AUTHORIZATION", "")).encode("latin-1", "replace")
         verdict = self.store.verify(header, scopes)
         if not verdict.ok:
-            return self._deny(start_response, verdict.status, verdict, scopes)
+            return self._deny(start_response, verdict.status, verdict, scopes, presented=bool(header))
 
         environ["tokenauth.verdict"] = verdict
         environ["HTTP_X_TOKEN_SUBJECT"] = verdict.subject
@@ -128,13 +128,14 @@ class TokenAuthMiddleware:
         status: Any,
         verdict: Optional[tokenauth.Verdict],
         scopes: str,
+        presented: bool = False,
     ) -> Iterable[bytes]:
         body = (tokenauth.error_json(status) or "{}").encode()
         code = tokenauth.status_http(status)
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         if code == 401:
-            # RFC 6750 section 3: no error code when no credentials were presented.
-            if verdict is not None and status == Status.MALFORMED and not verdict.token_id:
+            # RFC 6750 section 3.1: no error code when the request had no credentials.
+            if not presented:
                 headers.append(("WWW-Authenticate", f'Bearer realm="{self.realm}"'))
             else:
                 headers.append(("WWW-Authenticate", f'Bearer realm="{self.realm}", error="invalid_token"'))

@@ -148,3 +148,15 @@ def test_path_types(tmp_path: Path) -> None:
         assert s.members() == []
     with pytest.raises(tokenauth.InvalidArgument):
         tokenauth.Store.open("bad\0path")
+
+
+def test_index_limit_keeps_answers(store: tokenauth.Store) -> None:
+    store.put_member("alice", READER)
+    secret, token_id = store.create_token("ci", "tickets:read", actor="alice")
+    for limit in (0, 1, 1_000_000):
+        store.set_index_limit(limit)
+        assert store.verify(secret, "tickets:read").ok
+    store.revoke(token_id)
+    assert store.verify(secret).status == tokenauth.Status.REVOKED
+    with pytest.raises(tokenauth.InvalidArgument):
+        store.set_index_limit(-1)

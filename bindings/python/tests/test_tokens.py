@@ -76,7 +76,8 @@ def test_create_and_verify_personal(team: tokenauth.Store) -> None:
     assert issued.secret == secret and issued.id == token_id
     assert re.fullmatch(r"tkap_" + BASE62 + r"{38}", secret)
     assert re.fullmatch(r"tok_" + BASE62 + r"{16}", token_id)
-    assert secret not in repr(issued)
+    assert secret not in repr(issued) and issued.hint in repr(issued)
+    assert issued.hint == team.get_token(token_id)["hint"]
 
     v = team.verify(secret, "tickets:read")
     assert isinstance(v, tokenauth.Verdict) and v.ok and bool(v)

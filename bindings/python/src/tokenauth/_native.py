@@ -63,12 +63,14 @@ _store_p = ctypes.c_void_p  # ta_store * (opaque)
 _out_str = ctypes.POINTER(ctypes.c_void_p)  # char ** (kept raw, released with ta_free)
 _c = ctypes
 
-# name: (restype, argtypes) for every function of the contract.
+# name: (restype, argtypes) for every function of include/tokenauth.h.
 SIGNATURES = {
     "ta_open": (_c.c_int, [_c.c_char_p, _c.POINTER(TaConfig), _c.POINTER(_store_p)]),
     "ta_flush": (_c.c_int, [_store_p]),
     "ta_close": (None, [_store_p]),
     "ta_set_clock": (None, [_store_p, _c.c_int64]),
+    # Added to the contract by the project's header:
+    "ta_set_index_limit": (_c.c_int, [_store_p, _c.c_size_t]),
     "ta_scope_define": (_c.c_int, [_store_p, _c.c_char_p, _c.c_char_p, _c.c_char_p]),
     "ta_scope_list": (_c.c_int, [_store_p, _out_str]),
     "ta_member_put": (_c.c_int, [_store_p, _c.c_char_p, _c.c_char_p]),

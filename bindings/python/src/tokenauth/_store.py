@@ -36,8 +36,15 @@ class IssuedToken(NamedTuple):
     secret: str
     id: str
 
+    @property
+    def hint(self) -> str:
+        """The token's public hint, as ``get_token()["hint"]``: prefix, kind letter, ``_`` and 4
+        characters. Safe to log."""
+        cut = self.secret.find("_")
+        return self.secret[: cut + 5] if cut > 0 else ""
+
     def __repr__(self) -> str:
-        return f"IssuedToken(secret='{self.secret[:12]}…', id={self.id!r})"
+        return f"IssuedToken(secret='{self.hint}…', id={self.id!r})"
 
 
 # ----------------------------------------------------------------------------- argument helpers
@@ -294,6 +301,11 @@ class Store:
             self._lib.ta_set_clock(handle, n)
         finally:
             self._leave()
+
+    def set_index_limit(self, max_tokens: int) -> None:
+        """``ta_set_index_limit``: bounds this handle's in-memory verification index (default
+        1,000,000 tokens; 0 turns it off, so that every verification reads the database)."""
+        self._call(self._lib.ta_set_index_limit, _int(max_tokens, "max_tokens", (0, 2**64 - 1)))
 
     # -- scopes and members
 

@@ -1,0 +1,897 @@
+/*
+ * verify_bench — libtokenauth's hot path against the floor and a naive SQLite verifier (issue 5).
+ *
+ *   verify_bench [--tokens N] [--runs R] [--threads T] [--dir DIR] [--ops K] [--naive-ms MS]
+ *                [--rate-tokens M] [--unknown-pool U] [--index-limit L] [--no-naive-full] [--seed S]
+ *
+ * One process creates N service tokens (ta_token_create, actor NULL) in a fresh database under DIR,
+ * keeps their secrets in memory only (never printed, never written) and measures, in every run and
+ * on the same token set and the same shuffled access order:
+ *   floor   C: SHA-256 of the presented token with OpenSSL 3's fast path (EVP_MD_fetch once, one
+ *           EVP_MD_CTX reused: EVP_DigestInit_ex2/Update/Final_ex) + an open-addressing hash table
+ *           lookup of the digest + CRYPTO_memcmp;
+ *   naive   C: per verify, SHA-256 + a prepared SELECT by digest on an indexed SQLite table (WAL)
+ *           + an UPDATE of last_used (autocommit), with synchronous=NORMAL and =FULL;
+ *   libtokenauth: cold (first verify after ta_open: mean and p99 per call), hot, unknown
+ *           well-formed (repeated and first sight), malformed, forbidden, rate-limited, 1 and T
+ *           threads; token creation rate, ta_open time, peak RSS and RSS per cached token.
+ * The table shows the median of the runs and, for ratios, the median of the per-run ratios (each
+ * taken against the baseline of the same run), with the issue's targets (PASS/MISS).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <malloc.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <sqlite3.h>
+#include <tokenauth.h>
+
+/* ------------------------------------------------------------------ small helpers */
+
+#define SLOT 48 /* bytes per stored token: "tka" 's' '_' 32 + 6 = 43 characters + NUL, padded */
+#define MAX_RUNS 32
+
+static void die(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("verify_bench: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+static void *xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) die("out of memory (%zu bytes)", n);
+    return p;
+}
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rng_state;
+static uint64_t rng_next(void) { /* splitmix64 */
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static uint32_t *permutation(size_t n) {
+    uint32_t *p = xmalloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++) p[i] = (uint32_t)i;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(rng_next() % i);
+        uint32_t t = p[i - 1];
+        p[i - 1] = p[j];
+        p[j] = t;
+    }
+    return p;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n) {
+    double s[MAX_RUNS];
+    if (n <= 0) return NAN;
+    memcpy(s, v, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static long rss_bytes(void) { /* resident set size now, from /proc/self/statm */
+    long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return -1;
+    if (fscanf(f, "%ld %ld", &size, &resident) != 2) resident = -1;
+    fclose(f);
+    return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
+}
+
+/* ------------------------------------------------------------------ the public token format */
+
+static const char B62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+static uint32_t crc_table[256];
+
+static void crc_init(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
+static uint32_t crc32_iso(const char *s, size_t n) { /* zlib's crc32 */
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) c = crc_table[(c ^ (uint8_t)s[i]) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
+
+/* A well-formed token of the store's format that was never issued: "tka" + kind + '_' + 32 base62
+   characters + the 6-digit base62 CRC-32 of everything before, most significant digit first. */
+static void make_unknown(char *out, const char *prefix, char kind) {
+    size_t p = strlen(prefix), n = 0;
+    memcpy(out, prefix, p);
+    n = p;
+    out[n++] = kind;
+    out[n++] = '_';
+    for (int i = 0; i < 32; i++) out[n++] = B62[rng_next() % 62];
+    uint32_t c = crc32_iso(out, n);
+    for (int i = 5; i >= 0; i--) {
+        out[n + (size_t)i] = B62[c % 62];
+        c /= 62;
+    }
+    out[n + 6] = 0;
+}
+
+/* The same token with a wrong checksum: its last character moved on by one in the alphabet. */
+static void make_malformed(char *out, const char *token) {
+    size_t n = strlen(token);
+    memcpy(out, token, n + 1);
+    const char *at = strchr(B62, out[n - 1]);
+    out[n - 1] = B62[((at ? at - B62 : 0) + 1) % 62];
+}
+
+/* ------------------------------------------------------------------ token pools */
+
+typedef struct {
+    char *tok;      /* n slots of SLOT bytes */
+    uint32_t *perm; /* the shuffled access order */
+    size_t n;
+} pool;
+
+static inline const char *pool_at(const pool *p, size_t i) { return p->tok + (size_t)p->perm[i % p->n] * SLOT; }
+
+static pool pool_new(size_t n) {
+    pool p = {xmalloc(n * SLOT), NULL, n};
+    memset(p.tok, 0, n * SLOT);
+    return p;
+}
+
+static void pool_free(pool *p) {
+    if (p->tok) OPENSSL_cleanse(p->tok, p->n * SLOT);
+    free(p->tok);
+    free(p->perm);
+    p->tok = NULL;
+    p->perm = NULL;
+}
+
+/* ------------------------------------------------------------------ the floor */
+
+typedef struct {
+    uint8_t d[32];
+    uint32_t id;
+    uint32_t used;
+} fslot;
+
+static fslot *ftab;
+static uint64_t fmask;
+static EVP_MD *sha256_md;
+
+static inline uint64_t load64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline void sha256_fast(EVP_MD_CTX *ctx, const char *s, size_t n, uint8_t out[32]) {
+    unsigned int len = 0;
+    if (EVP_DigestInit_ex2(ctx, sha256_md, NULL) != 1 || EVP_DigestUpdate(ctx, s, n) != 1 ||
+        EVP_DigestFinal_ex(ctx, out, &len) != 1 || len != 32)
+        die("SHA-256 failed");
+}
+
+static void floor_build(const uint8_t *digests, size_t n) {
+    uint64_t cap = 16;
+    while (cap < 2 * (uint64_t)n) cap <<= 1;
+    ftab = xmalloc(cap * sizeof *ftab);
+    memset(ftab, 0, cap * sizeof *ftab);
+    fmask = cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *d = digests + i * 32;
+        uint64_t h = load64(d) & fmask;
+        while (ftab[h].used) h = (h + 1) & fmask;
+        memcpy(ftab[h].d, d, 32);
+        ftab[h].id = (uint32_t)i;
+        ftab[h].used = 1;
+    }
+}
+
+/* The floor's verify: hash, probe, constant-time compare. Returns the token index or -1. */
+static inline long floor_verify(EVP_MD_CTX *ctx, const char *token) {
+    uint8_t d[32];
+    sha256_fast(ctx, token, strlen(token), d);
+    uint64_t h = load64(d) & fmask;
+    while (ftab[h].used) {
+        if (CRYPTO_memcmp(ftab[h].d, d, 32) == 0) return ftab[h].id;
+        h = (h + 1) & fmask;
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------------ timed loops */
+
+typedef struct {
+    double ns;   /* per operation */
+    size_t ops;  /* operations timed */
+    size_t bad;  /* answers other than the expected one */
+    int bad_status;
+} timing;
+
+/* The floor over `p` from `start`, `ops` operations (or until cap_ns), after `warm` untimed ones. */
+static timing floor_loop(EVP_MD_CTX *ctx, const pool *p, size_t start, size_t warm, size_t ops, bool expect_hit,
+                         uint64_t cap_ns) {
+    timing t = {0, 0, 0, 0};
+    volatile long sink = 0;
+    for (size_t i = 0; i < warm; i++) sink += floor_verify(ctx, pool_at(p, start + ops + i));
+    uint64_t t0 = now_ns(), t1;
+    size_t i = 0;
+    for (; i < ops; i++) {
+        if (cap_ns && (i & 255) == 0 && i && now_ns() - t0 > cap_ns) break;
+        long r = floor_verify(ctx, pool_at(p, start + i));
+        t.bad += (r >= 0) != expect_hit;
+        sink += r;
+    }
+    t1 = now_ns();
+    (void)sink;
+    t.ops = i;
+    t.ns = i ? (double)(t1 - t0) / (double)i : NAN;
+    return t;
+}
+
+static timing lib_loop(ta_store *s, const pool *p, size_t start, size_t warm, size_t ops, const char *scopes,
+                       ta_status expect, uint64_t cap_ns) {
+    timing t = {0, 0, 0, 0};
+    ta_verdict v;
+    for (size_t i = 0; i < warm; i++) (void)ta_verify(s, pool_at(p, start + ops + i), scopes, &v);
+    uint64_t t0 = now_ns(), t1;
+    size_t i = 0;
+    for (; i < ops; i++) {
+        if (cap_ns && (i & 255) == 0 && i && now_ns() - t0 > cap_ns) break;
+        ta_status st = ta_verify(s, pool_at(p, start + i), scopes, &v);
+        if (st != expect) {
+            t.bad++;
+            t.bad_status = (int)st;
+        }
+    }
+    t1 = now_ns();
+    t.ops = i;
+    t.ns = i ? (double)(t1 - t0) / (double)i : NAN;
+    return t;
+}
+
+/* ------------------------------------------------------------------ threads */
+
+typedef struct {
+    bool lib;
+    ta_store *store;
+    const pool *p;
+    size_t start, ops;
+    pthread_barrier_t *bar;
+    size_t bad;
+} thread_arg;
+
+static void *thread_main(void *arg) {
+    thread_arg *a = arg;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    ta_verdict v;
+    uint8_t d[32];
+    if (!ctx) die("EVP_MD_CTX_new");
+    /* One untimed verify per thread: the library's per-thread digest context, OpenSSL's state. */
+    if (a->lib) (void)ta_verify(a->store, pool_at(a->p, a->start), "tickets:read", &v);
+    else sha256_fast(ctx, "warm", 4, d);
+    pthread_barrier_wait(a->bar);
+    for (size_t i = 0; i < a->ops; i++) {
+        if (a->lib) a->bad += ta_verify(a->store, pool_at(a->p, a->start + i), "tickets:read", &v) != TA_OK;
+        else a->bad += floor_verify(ctx, pool_at(a->p, a->start + i)) < 0;
+    }
+    EVP_MD_CTX_free(ctx);
+    return NULL;
+}
+
+/* Throughput (verifies per second, all threads together) of `nt` threads, each doing `ops`. */
+static double threaded(int nt, bool lib, ta_store *s, const pool *p, size_t ops, size_t *bad) {
+    pthread_t th[64];
+    thread_arg args[64];
+    pthread_barrier_t bar;
+    pthread_barrier_init(&bar, NULL, (unsigned)nt + 1);
+    for (int i = 0; i < nt; i++) {
+        args[i] = (thread_arg){lib, s, p, (p->n / (size_t)nt) * (size_t)i + 7919u * (size_t)i, ops, &bar, 0};
+        if (pthread_create(&th[i], NULL, thread_main, &args[i])) die("pthread_create");
+    }
+    pthread_barrier_wait(&bar);
+    uint64_t t0 = now_ns();
+    for (int i = 0; i < nt; i++) pthread_join(th[i], NULL);
+    uint64_t t1 = now_ns();
+    pthread_barrier_destroy(&bar);
+    for (int i = 0; i < nt; i++) *bad += args[i].bad;
+    return (double)nt * (double)ops / ((double)(t1 - t0) / 1e9);
+}
+
+/* ------------------------------------------------------------------ the naive SQLite verifier */
+
+static void sql_exec(sqlite3 *db, const char *sql) {
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) die("sqlite: %s: %s", sql, err ? err : "?");
+}
+
+static sqlite3 *naive_build(const char *path, const uint8_t *digests, size_t n, double *build_s) {
+    sqlite3 *db;
+    sqlite3_stmt *ins;
+    uint64_t t0 = now_ns();
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+        die("sqlite open %s", path);
+    sql_exec(db, "PRAGMA journal_mode=WAL");
+    sql_exec(db, "PRAGMA synchronous=NORMAL");
+    sql_exec(db, "CREATE TABLE tokens(id INTEGER PRIMARY KEY, token_id TEXT NOT NULL, digest BLOB NOT NULL,"
+                 " scopes TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, expires_at INTEGER,"
+                 " last_used INTEGER)");
+    sql_exec(db, "BEGIN");
+    if (sqlite3_prepare_v2(db, "INSERT INTO tokens(token_id, digest, scopes) VALUES(?1, ?2, 'tickets:read')", -1,
+                           &ins, NULL) != SQLITE_OK)
+        die("prepare insert: %s", sqlite3_errmsg(db));
+    for (size_t i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "tok_%016zu", i);
+        sqlite3_bind_text(ins, 1, id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(ins, 2, digests + i * 32, 32, SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE) die("insert: %s", sqlite3_errmsg(db));
+        sqlite3_reset(ins);
+    }
+    sqlite3_finalize(ins);
+    sql_exec(db, "CREATE UNIQUE INDEX tokens_digest ON tokens(digest)");
+    sql_exec(db, "COMMIT");
+    sql_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    *build_s = (double)(now_ns() - t0) / 1e9;
+    return db;
+}
+
+/* What a gateway author writes by hand: hash, SELECT by digest, check, UPDATE last_used. */
+static timing naive_loop(sqlite3 *db, EVP_MD_CTX *ctx, const pool *p, size_t start, size_t ops, uint64_t cap_ns,
+                         bool with_update) {
+    sqlite3_stmt *sel, *upd;
+    timing t = {0, 0, 0, 0};
+    if (sqlite3_prepare_v2(db, "SELECT id, scopes, revoked, expires_at FROM tokens WHERE digest = ?1", -1, &sel,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "UPDATE tokens SET last_used = ?1 WHERE id = ?2", -1, &upd, NULL) != SQLITE_OK)
+        die("prepare: %s", sqlite3_errmsg(db));
+    size_t warm = ops / 20 < 200 ? ops / 20 : 200;
+    uint64_t t0 = 0;
+    size_t i = 0;
+    for (size_t k = 0; k < warm + ops; k++) {
+        if (k == warm) t0 = now_ns();
+        if (k > warm && ((k - warm) & 15) == 0 && cap_ns && now_ns() - t0 > cap_ns) break;
+        uint8_t d[32];
+        const char *tok = pool_at(p, start + k);
+        sha256_fast(ctx, tok, strlen(tok), d);
+        sqlite3_bind_blob(sel, 1, d, 32, SQLITE_STATIC);
+        bool ok = false;
+        sqlite3_int64 id = 0;
+        if (sqlite3_step(sel) == SQLITE_ROW) {
+            id = sqlite3_column_int64(sel, 0);
+            const char *scopes = (const char *)sqlite3_column_text(sel, 1);
+            ok = sqlite3_column_int(sel, 2) == 0 && scopes && strstr(scopes, "tickets:read") != NULL;
+        }
+        sqlite3_reset(sel);
+        if (ok && with_update) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            sqlite3_bind_int64(upd, 1, (sqlite3_int64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+            sqlite3_bind_int64(upd, 2, id);
+            if (sqlite3_step(upd) != SQLITE_DONE) ok = false;
+            sqlite3_reset(upd);
+        }
+        if (k >= warm) {
+            t.bad += !ok;
+            i++;
+        }
+    }
+    uint64_t t1 = now_ns();
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    t.ops = i;
+    t.ns = i ? (double)(t1 - t0) / (double)i : NAN;
+    return t;
+}
+
+/* ------------------------------------------------------------------ results */
+
+enum { M_FLOOR, M_FLOOR_MISS, M_HOT, M_HOT_NOSCOPE, M_UNK_REP, M_UNK_NEW, M_MALFORMED, M_FORBIDDEN, M_RATE,
+       M_COLD_MEAN, M_COLD_P50, M_COLD_P99, M_COLD_MAX, M_T1, M_TN, M_FLOOR_T1, M_FLOOR_TN, M_NAIVE_SEL,
+       M_NAIVE_NORMAL, M_NAIVE_FULL, M_OPEN, M_RSS_TOKEN, M_COUNT };
+
+static double res[M_COUNT][MAX_RUNS];
+static int nres[M_COUNT];
+static size_t bad_total[M_COUNT];
+static int bad_status[M_COUNT];
+
+static void put(int m, double v) { res[m][nres[m]++] = v; }
+static void put_t(int m, timing t) {
+    put(m, t.ns);
+    bad_total[m] += t.bad;
+    if (t.bad) bad_status[m] = t.bad_status;
+}
+static double med(int m) { return median(res[m], nres[m]); }
+
+/* Median over runs of res[a][r] / res[b][r]. */
+static double ratio(int a, int b) {
+    double r[MAX_RUNS];
+    int n = nres[a] < nres[b] ? nres[a] : nres[b];
+    for (int i = 0; i < n; i++) r[i] = res[a][i] / res[b][i];
+    return median(r, n);
+}
+
+static void fmt_time(char *buf, size_t n, double ns) {
+    if (isnan(ns)) snprintf(buf, n, "—");
+    else if (ns < 1000) snprintf(buf, n, "%.3f µs", ns / 1000);
+    else if (ns < 1e6) snprintf(buf, n, "%.2f µs", ns / 1000);
+    else snprintf(buf, n, "%.2f ms", ns / 1e6);
+}
+
+static void runs_str(char *buf, size_t n, int m, double scale, const char *f) {
+    size_t off = 0;
+    buf[0] = 0;
+    for (int i = 0; i < nres[m] && off + 24 < n; i++) {
+        if (i) off += (size_t)snprintf(buf + off, n - off, " / ");
+        off += (size_t)snprintf(buf + off, n - off, f, res[m][i] * scale);
+    }
+}
+
+/* One table row: what, median per op, per-run values (µs), ratio text, target, PASS/MISS. */
+static void row(const char *what, int m, const char *ratio_text, const char *target, int pass) {
+    char t[32], r[128], ops[32] = "";
+    double ns = med(m);
+    fmt_time(t, sizeof t, ns);
+    runs_str(r, sizeof r, m, 1e-3, "%.3f");
+    if (!isnan(ns) && ns > 0) {
+        double per_s = 1e9 / ns;
+        if (per_s >= 1e6) snprintf(ops, sizeof ops, "%.2f M/s", per_s / 1e6);
+        else snprintf(ops, sizeof ops, "%.1f k/s", per_s / 1e3);
+    }
+    printf("| %s | %s | %s | %s | %s | %s | %s |\n", what, t, ops, r, ratio_text ? ratio_text : "",
+           target ? target : "", pass < 0 ? "" : pass ? "PASS" : "**MISS**");
+    if (bad_total[m])
+        printf("|   ↳ WARNING: %zu answers were not the expected status (e.g. %s) | | | | | | |\n", bad_total[m],
+               m == M_FLOOR || m == M_FLOOR_MISS || m >= M_NAIVE_SEL ? "miss" : ta_status_name((ta_status)bad_status[m]));
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void usage(void) {
+    fputs("usage: verify_bench [--tokens N] [--runs R] [--threads T] [--dir DIR] [--ops K] [--naive-ms MS]\n"
+          "                    [--rate-tokens M] [--unknown-pool U] [--index-limit L] [--no-naive-full] [--seed S]\n"
+          "  --tokens N       tokens in the store (default 1000000)\n"
+          "  --runs R         runs; the table shows medians (default 3)\n"
+          "  --threads T      thread count compared with one thread on hot verifies (default 2)\n"
+          "  --dir DIR        where the databases go (default: a new directory under $TMPDIR or /var/tmp)\n"
+          "  --ops K          timed verifies per in-memory measurement (default max(N, 1000000))\n"
+          "  --naive-ms MS    time cap of each naive SQLite measurement (default 1500)\n"
+          "  --rate-tokens M  tokens with rate_limit 1 (default min(1000, N/10 + 1))\n"
+          "  --unknown-pool U unknown well-formed tokens per pool (default min(N, 100000))\n"
+          "  --index-limit L  ta_set_index_limit(L) on the measured handles (default: the library's)\n"
+          "  --no-naive-full  skip the synchronous=FULL naive baseline\n",
+          stderr);
+    exit(2);
+}
+
+static size_t arg_size(const char *s) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || end == s) usage();
+    return (size_t)v;
+}
+
+static void progress(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("  .. ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static ta_store *open_store(const char *path, size_t index_limit) {
+    ta_store *s = NULL;
+    ta_status st = ta_open(path, NULL, &s);
+    if (st != TA_OK) die("ta_open(%s): %s %s", path, ta_status_name(st), ta_last_error());
+    if (index_limit != (size_t)-1 && ta_set_index_limit(s, index_limit) != TA_OK) die("ta_set_index_limit");
+    return s;
+}
+
+static void remove_db(const char *path) {
+    char buf[4200];
+    unlink(path);
+    snprintf(buf, sizeof buf, "%s-wal", path);
+    unlink(buf);
+    snprintf(buf, sizeof buf, "%s-shm", path);
+    unlink(buf);
+    snprintf(buf, sizeof buf, "%s-journal", path);
+    unlink(buf);
+}
+
+int main(int argc, char **argv) {
+    size_t n = 1000000, ops = 0, rate_n = 0, unk_n = 0, index_limit = (size_t)-1;
+    int runs = 3, nthreads = 2;
+    unsigned naive_ms = 1500;
+    bool naive_full = true;
+    const char *dir = NULL;
+    uint64_t seed = 20240531;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has = i + 1 < argc;
+        if (!strcmp(a, "--tokens") && has) n = arg_size(argv[++i]);
+        else if (!strcmp(a, "--runs") && has) runs = (int)arg_size(argv[++i]);
+        else if (!strcmp(a, "--threads") && has) nthreads = (int)arg_size(argv[++i]);
+        else if (!strcmp(a, "--dir") && has) dir = argv[++i];
+        else if (!strcmp(a, "--ops") && has) ops = arg_size(argv[++i]);
+        else if (!strcmp(a, "--naive-ms") && has) naive_ms = (unsigned)arg_size(argv[++i]);
+        else if (!strcmp(a, "--rate-tokens") && has) rate_n = arg_size(argv[++i]);
+        else if (!strcmp(a, "--unknown-pool") && has) unk_n = arg_size(argv[++i]);
+        else if (!strcmp(a, "--index-limit") && has) index_limit = arg_size(argv[++i]);
+        else if (!strcmp(a, "--seed") && has) seed = arg_size(argv[++i]);
+        else if (!strcmp(a, "--no-naive-full")) naive_full = false;
+        else usage();
+    }
+    if (n < 100 || n > 50000000) die("--tokens must be 100..50000000");
+    if (runs < 1 || runs > MAX_RUNS) die("--runs must be 1..%d", MAX_RUNS);
+    if (nthreads < 2 || nthreads > 64) die("--threads must be 2..64");
+    if (!ops) ops = n > 1000000 ? n : 1000000;
+    if (!rate_n) rate_n = n / 10 + 1 < 1000 ? n / 10 + 1 : 1000;
+    if (!unk_n) unk_n = n < 100000 ? n : 100000;
+    size_t warm_ops = ops / 10 < 100000 ? ops / 10 : 100000;
+    rng_state = seed;
+    crc_init();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    char dirbuf[4096];
+    bool made_dir = false;
+    if (!dir) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(dirbuf, sizeof dirbuf, "%s/tokenauth-bench.XXXXXX", tmp && *tmp ? tmp : "/var/tmp");
+        if (!mkdtemp(dirbuf)) die("mkdtemp %s: %s", dirbuf, strerror(errno));
+        dir = dirbuf;
+        made_dir = true;
+    } else if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        die("mkdir %s: %s", dir, strerror(errno));
+    }
+    char db_path[4200], naive_path[4200];
+    snprintf(db_path, sizeof db_path, "%s/bench-tokens.db", dir);
+    snprintf(naive_path, sizeof naive_path, "%s/bench-naive.db", dir);
+    remove_db(db_path);
+    remove_db(naive_path);
+
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!sha256_md || !ctx) die("EVP_MD_fetch(SHA256)");
+
+    /* Machine and parameters. */
+    {
+        char model[256] = "?", line[512];
+        FILE *f = fopen("/proc/cpuinfo", "r");
+        while (f && fgets(line, sizeof line, f))
+            if (!strncmp(line, "model name", 10)) {
+                char *c = strchr(line, ':');
+                if (c) snprintf(model, sizeof model, "%s", c + 2);
+                model[strcspn(model, "\n")] = 0;
+                break;
+            }
+        if (f) fclose(f);
+        double load[3] = {0, 0, 0};
+        getloadavg(load, 3);
+        printf("# verify_bench: libtokenauth %s, OpenSSL %s, SQLite %s\n", ta_version(),
+               OpenSSL_version(OPENSSL_VERSION), sqlite3_libversion());
+        printf("# machine: %ld CPUs online, %s, %.1f GiB RAM; load average %.2f %.2f %.2f at start\n",
+               sysconf(_SC_NPROCESSORS_ONLN), model,
+               (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024 * 1024), load[0],
+               load[1], load[2]);
+        printf("# N = %zu tokens (+ %zu with rate_limit 1), %d run(s), %d threads vs 1, %zu timed ops per in-memory "
+               "measurement, unknown pools of %zu, index limit %s, databases in %s\n",
+               n, rate_n, runs, nthreads, ops, unk_n,
+               index_limit == (size_t)-1 ? "library default" : "set", dir);
+    }
+
+    /* ---- create the tokens */
+    pool tokens = pool_new(n), rated = pool_new(rate_n);
+    double create_s;
+    {
+        ta_store *s = open_store(db_path, (size_t)-1);
+        ta_token_spec spec = {"bench", TA_KIND_SERVICE, "tickets:read", 0, 0, 0};
+        progress("creating %zu service tokens (ta_token_create, actor NULL)", n);
+        uint64_t t0 = now_ns(), last = t0;
+        for (size_t i = 0; i < n; i++) {
+            char *secret = NULL;
+            ta_status st = ta_token_create(s, NULL, &spec, &secret, NULL);
+            if (st != TA_OK) die("ta_token_create #%zu: %s %s", i, ta_status_name(st), ta_last_error());
+            size_t len = strlen(secret);
+            if (len >= SLOT) die("token longer than %d bytes", SLOT - 1);
+            memcpy(tokens.tok + i * SLOT, secret, len + 1);
+            OPENSSL_cleanse(secret, len);
+            ta_free(secret);
+            uint64_t t = now_ns();
+            if (t - last > 10000000000ull) {
+                progress("%zu/%zu created, %.0f/s", i + 1, n, (double)(i + 1) / ((double)(t - t0) / 1e9));
+                last = t;
+            }
+        }
+        create_s = (double)(now_ns() - t0) / 1e9;
+        spec.name = "bench-rate-limited";
+        spec.rate_limit = 1;
+        spec.rate_window_ms = 3600000;
+        for (size_t i = 0; i < rate_n; i++) {
+            char *secret = NULL;
+            if (ta_token_create(s, NULL, &spec, &secret, NULL) != TA_OK) die("ta_token_create (rate-limited)");
+            memcpy(rated.tok + i * SLOT, secret, strlen(secret) + 1);
+            OPENSSL_cleanse(secret, strlen(secret));
+            ta_free(secret);
+        }
+        ta_close(s);
+        progress("created in %.1f s (%.0f tokens/s)", create_s, (double)n / create_s);
+    }
+
+    /* ---- the floor's table and the naive database, from the same digests */
+    double naive_build_s = 0;
+    sqlite3 *naive = NULL;
+    {
+        uint8_t *digests = xmalloc(n * 32);
+        for (size_t i = 0; i < n; i++) {
+            const char *t = tokens.tok + i * SLOT;
+            sha256_fast(ctx, t, strlen(t), digests + i * 32);
+        }
+        floor_build(digests, n);
+        progress("building the naive SQLite table (one transaction)");
+        naive = naive_build(naive_path, digests, n, &naive_build_s);
+        free(digests);
+    }
+
+    /* Pools derived from the tokens. */
+    pool unknown = pool_new(unk_n), malformed = pool_new(unk_n), fresh = pool_new(unk_n);
+    for (size_t i = 0; i < unk_n; i++) {
+        make_unknown(unknown.tok + i * SLOT, "tka", 's');
+        make_malformed(malformed.tok + i * SLOT, tokens.tok + ((i * 7919u) % n) * SLOT);
+    }
+    size_t cold_cap = n;
+    uint32_t *cold_ns = xmalloc(cold_cap * sizeof *cold_ns);
+    memset(cold_ns, 0, cold_cap * sizeof *cold_ns);
+
+    for (int run = 0; run < runs; run++) {
+        progress("run %d/%d", run + 1, runs);
+        /* A fresh shuffled order per run, shared by the floor and the library. */
+        free(tokens.perm);
+        tokens.perm = permutation(n);
+        free(unknown.perm);
+        unknown.perm = permutation(unk_n);
+        free(malformed.perm);
+        malformed.perm = permutation(unk_n);
+        free(rated.perm);
+        rated.perm = permutation(rate_n);
+        for (size_t i = 0; i < unk_n; i++) make_unknown(fresh.tok + i * SLOT, "tka", 's');
+        free(fresh.perm);
+        fresh.perm = permutation(unk_n);
+
+        /* ta_open of the N-token database: median of 5 opens. */
+        {
+            double o[5];
+            for (int k = 0; k < 5; k++) {
+                uint64_t t0 = now_ns();
+                ta_store *s = open_store(db_path, (size_t)-1);
+                o[k] = (double)(now_ns() - t0);
+                ta_close(s);
+            }
+            put(M_OPEN, median(o, 5));
+        }
+
+        /* The floor. */
+        put_t(M_FLOOR, floor_loop(ctx, &tokens, 0, warm_ops, ops, true, 0));
+        put_t(M_FLOOR_MISS, floor_loop(ctx, &unknown, 0, warm_ops, ops, false, 0));
+
+        /* Cold: every token's first verify after ta_open, timed one by one; RSS before and after. */
+        malloc_trim(0);
+        ta_store *s = open_store(db_path, index_limit);
+        malloc_trim(0);
+        long rss0 = rss_bytes();
+        {
+            ta_verdict v;
+            size_t bad = 0;
+            int bst = 0;
+            double sum = 0;
+            for (size_t i = 0; i < n; i++) {
+                const char *t = pool_at(&tokens, i);
+                uint64_t t0 = now_ns();
+                ta_status st = ta_verify(s, t, "tickets:read", &v);
+                uint64_t dt = now_ns() - t0;
+                cold_ns[i] = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
+                sum += (double)dt;
+                if (st != TA_OK) bad++, bst = (int)st;
+            }
+            qsort(cold_ns, n, sizeof *cold_ns, cmp_u32);
+            put(M_COLD_MEAN, sum / (double)n);
+            put(M_COLD_P50, cold_ns[n / 2]);
+            put(M_COLD_P99, cold_ns[(size_t)((double)n * 0.99)]);
+            put(M_COLD_MAX, cold_ns[n - 1]);
+            bad_total[M_COLD_MEAN] += bad;
+            if (bad) bad_status[M_COLD_MEAN] = bst;
+        }
+        if (ta_flush(s) != TA_OK) die("ta_flush: %s", ta_last_error());
+        malloc_trim(0);
+        long rss1 = rss_bytes();
+        put(M_RSS_TOKEN, ((double)rss1 - (double)rss0) / (double)n);
+
+        /* Hot and the denials, on the warmed handle. */
+        put_t(M_HOT, lib_loop(s, &tokens, 0, warm_ops, ops, "tickets:read", TA_OK, 0));
+        put_t(M_HOT_NOSCOPE, lib_loop(s, &tokens, 0, warm_ops, ops, NULL, TA_OK, 0));
+        /* Unknown, repeated: one untimed pass over the pool first (whatever the library remembers). */
+        {
+            ta_verdict v;
+            for (size_t i = 0; i < unk_n; i++) (void)ta_verify(s, pool_at(&unknown, i), "tickets:read", &v);
+        }
+        put_t(M_UNK_REP, lib_loop(s, &unknown, 0, warm_ops, ops, "tickets:read", TA_UNKNOWN_TOKEN, 0));
+        /* Unknown, first sight: each token of a new pool presented once (a flood of fresh guesses). */
+        put_t(M_UNK_NEW, lib_loop(s, &fresh, 0, 0, unk_n, "tickets:read", TA_UNKNOWN_TOKEN, 0));
+        put_t(M_MALFORMED, lib_loop(s, &malformed, 0, warm_ops, ops, "tickets:read", TA_MALFORMED, 0));
+        put_t(M_FORBIDDEN, lib_loop(s, &tokens, 0, warm_ops, ops, "tickets:write", TA_FORBIDDEN, 0));
+        {
+            ta_verdict v; /* the first verify of each takes its only unit */
+            for (size_t i = 0; i < rate_n; i++) (void)ta_verify(s, pool_at(&rated, i), "tickets:read", &v);
+        }
+        put_t(M_RATE, lib_loop(s, &rated, 0, warm_ops, ops, "tickets:read", TA_RATE_LIMITED, 0));
+
+        /* 1 and T threads, hot; the floor the same way for reference. */
+        {
+            size_t per = ops / 2, bad = 0;
+            double t1 = threaded(1, true, s, &tokens, per, &bad);
+            double tn = threaded(nthreads, true, s, &tokens, per, &bad);
+            put(M_T1, 1e9 / t1);
+            put(M_TN, 1e9 / tn);
+            bad_total[M_TN] += bad;
+            if (bad) bad_status[M_TN] = TA_UNKNOWN_TOKEN;
+            bad = 0;
+            double f1 = threaded(1, false, s, &tokens, per, &bad);
+            double fn = threaded(nthreads, false, s, &tokens, per, &bad);
+            put(M_FLOOR_T1, 1e9 / f1);
+            put(M_FLOOR_TN, 1e9 / fn);
+            bad_total[M_FLOOR_TN] += bad;
+        }
+        ta_close(s);
+
+        /* The naive baseline: SELECT only, then SELECT + UPDATE with synchronous NORMAL and FULL. */
+        {
+            size_t nops = ops < 200000 ? ops : 200000;
+            uint64_t cap = (uint64_t)naive_ms * 1000000u;
+            sql_exec(naive, "PRAGMA synchronous=NORMAL");
+            put_t(M_NAIVE_SEL, naive_loop(naive, ctx, &tokens, 0, nops, cap, false));
+            put_t(M_NAIVE_NORMAL, naive_loop(naive, ctx, &tokens, nops, nops, cap, true));
+            if (naive_full) {
+                sql_exec(naive, "PRAGMA synchronous=FULL");
+                put_t(M_NAIVE_FULL, naive_loop(naive, ctx, &tokens, 2 * nops, nops, cap, true));
+            }
+        }
+    }
+
+    /* ---- the table */
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double load[3] = {0, 0, 0};
+    getloadavg(load, 3);
+    char rt[96], tg[64];
+    printf("\n## N = %zu tokens, median of %d run(s)\n\n", n, runs);
+    printf("| measurement | median | rate | per run (µs) | ratio | target | result |\n");
+    printf("|---|---|---|---|---|---|---|\n");
+    row("floor: SHA-256 (EVP fast path) + open-addressing lookup + CRYPTO_memcmp", M_FLOOR, "1.00× (baseline)", NULL, -1);
+    snprintf(rt, sizeof rt, "%.2f× floor", ratio(M_FLOOR_MISS, M_FLOOR));
+    row("floor, digest not in the table", M_FLOOR_MISS, rt, NULL, -1);
+    double r;
+    r = ratio(M_HOT, M_FLOOR);
+    snprintf(rt, sizeof rt, "%.2f× floor", r);
+    row("ta_verify hot (seen before, scope \"tickets:read\")", M_HOT, rt, "≤ 2.0× floor", r <= 2.0);
+    snprintf(rt, sizeof rt, "%.2f× floor", ratio(M_HOT_NOSCOPE, M_FLOOR));
+    row("ta_verify hot, no required scope", M_HOT_NOSCOPE, rt, NULL, -1);
+    r = ratio(M_UNK_REP, M_FLOOR);
+    snprintf(rt, sizeof rt, "%.2f× floor", r);
+    row("ta_verify unknown well-formed, repeated (pool seen once before)", M_UNK_REP, rt, "≤ 2.0× floor", r <= 2.0);
+    r = ratio(M_UNK_NEW, M_FLOOR);
+    snprintf(rt, sizeof rt, "%.2f× floor", r);
+    row("ta_verify unknown well-formed, first sight (flood of fresh guesses)", M_UNK_NEW, rt, "≤ 2.0× floor", r <= 2.0);
+    r = ratio(M_MALFORMED, M_FLOOR);
+    snprintf(rt, sizeof rt, "%.2f× floor", r);
+    row("ta_verify malformed (bad checksum)", M_MALFORMED, rt, "≤ 0.5× floor", r <= 0.5);
+    snprintf(rt, sizeof rt, "%.2f× floor", ratio(M_FORBIDDEN, M_FLOOR));
+    row("ta_verify forbidden (scope missing)", M_FORBIDDEN, rt, NULL, -1);
+    snprintf(rt, sizeof rt, "%.2f× floor", ratio(M_RATE, M_FLOOR));
+    row("ta_verify rate-limited (rate_limit 1, exhausted)", M_RATE, rt, NULL, -1);
+    snprintf(rt, sizeof rt, "%.1f× floor", ratio(M_COLD_MEAN, M_FLOOR));
+    row("ta_verify cold (first verify after ta_open): mean", M_COLD_MEAN, rt, NULL, -1);
+    row("ta_verify cold: p50", M_COLD_P50, NULL, NULL, -1);
+    r = med(M_COLD_P99);
+    row("ta_verify cold: p99", M_COLD_P99, NULL, "≤ 20 µs", r <= 20000);
+    row("ta_verify cold: max", M_COLD_MAX, NULL, NULL, -1);
+    row("hot, 1 thread (per verify, from throughput)", M_T1, NULL, NULL, -1);
+    r = ratio(M_T1, M_TN);
+    snprintf(rt, sizeof rt, "%.2f× one thread's throughput", r);
+    snprintf(tg, sizeof tg, "≥ 1.6×");
+    {
+        char what[96];
+        snprintf(what, sizeof what, "hot, %d threads (per verify, from total throughput)", nthreads);
+        row(what, M_TN, rt, tg, r >= 1.6);
+        snprintf(rt, sizeof rt, "%.2f× (floor's own scaling)", ratio(M_FLOOR_T1, M_FLOOR_TN));
+        snprintf(what, sizeof what, "floor, %d threads (reference)", nthreads);
+        row(what, M_FLOOR_TN, rt, NULL, -1);
+    }
+    snprintf(rt, sizeof rt, "%.0f× floor", ratio(M_NAIVE_SEL, M_FLOOR));
+    row("naive SQLite: SHA-256 + prepared SELECT by digest only", M_NAIVE_SEL, rt, NULL, -1);
+    r = ratio(M_NAIVE_NORMAL, M_HOT);
+    snprintf(rt, sizeof rt, "%.0f× floor; hot is %.0f× faster", ratio(M_NAIVE_NORMAL, M_FLOOR), r);
+    row("naive SQLite: SELECT + UPDATE last_used, WAL, synchronous=NORMAL", M_NAIVE_NORMAL, rt, "hot ≥ 20× faster",
+        r >= 20);
+    if (naive_full) {
+        r = ratio(M_NAIVE_FULL, M_HOT);
+        snprintf(rt, sizeof rt, "%.0f× floor; hot is %.0f× faster", ratio(M_NAIVE_FULL, M_FLOOR), r);
+        row("naive SQLite: SELECT + UPDATE last_used, WAL, synchronous=FULL", M_NAIVE_FULL, rt, "hot ≥ 20× faster",
+            r >= 20);
+    }
+    r = med(M_OPEN);
+    {
+        char what[96];
+        snprintf(what, sizeof what, "ta_open of the %zu-token database (median of 5 opens per run)", n);
+        row(what, M_OPEN, NULL, "≤ 100 ms", r <= 100e6);
+    }
+    printf("\n| other | value | target | result |\n|---|---|---|---|\n");
+    double rate = (double)n / create_s;
+    printf("| token creation (ta_token_create, actor NULL, service) | %zu in %.1f s = %.0f tokens/s | ≥ 20,000/s | %s |\n",
+           n, create_s, rate, rate >= 20000 ? "PASS" : "**MISS**");
+    r = med(M_RSS_TOKEN);
+    {
+        char per[128] = "";
+        for (int i = 0; i < nres[M_RSS_TOKEN]; i++)
+            snprintf(per + strlen(per), sizeof per - strlen(per), "%s%.0f", i ? " / " : "", res[M_RSS_TOKEN][i]);
+        printf("| RSS per cached token ((RSS after warming all N) − (RSS after ta_open)) / N | %.0f bytes (runs: %s) "
+               "| ≤ 300 bytes | %s |\n", r, per, r <= 300 ? "PASS" : "**MISS**");
+    }
+    printf("| peak RSS of the benchmark process (getrusage; includes the floor table, the naive "
+           "database's cache and %zu secrets) | %.1f MiB | | |\n", n, (double)ru.ru_maxrss / 1024.0);
+    printf("| naive table build (one transaction, %zu rows + unique index) | %.1f s | | |\n", n, naive_build_s);
+    printf("\nload average at the end: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
+
+    /* ---- clean up: secrets wiped, databases removed */
+    sqlite3_close(naive);
+    pool_free(&tokens);
+    pool_free(&rated);
+    pool_free(&unknown);
+    pool_free(&malformed);
+    pool_free(&fresh);
+    free(ftab);
+    free(cold_ns);
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_free(sha256_md);
+    remove_db(db_path);
+    remove_db(naive_path);
+    if (made_dir) rmdir(dir);
+    return 0;
+}
