@@ -42,9 +42,13 @@ private func fill(_ out: UnsafeMutablePointer<ta_verdict>?, _ verdict: Verdict) 
 private func verify(_ store: OpaquePointer?, _ credential: UnsafeRawBufferPointer?, _ required_scopes: UnsafePointer<CChar>?,
                     _ out: UnsafeMutablePointer<ta_verdict>?) -> ta_status {
     LastError.clear()
-    guard let target = Convert.store(store) else { return fill(out, Verdict(status: .invalidArgument)) }
+    guard let store else { return fill(out, Verdict(status: .invalidArgument)) }
     let required = required_scopes.map { UnsafeRawBufferPointer(start: $0, count: strlen($0)) }
-    return fill(out, target.verify(credential: credential, requiredScopes: required))
+    // The caller keeps the handle alive for the call: no retain (no shared refcount write per call).
+    let verdict = Unmanaged<TokenStore>.fromOpaque(UnsafeRawPointer(store))._withUnsafeGuaranteedRef {
+        $0.verify(credential: credential, requiredScopes: required)
+    }
+    return fill(out, verdict)
 }
 
 /// Verifies a presented credential and, if given, the scopes it must have in force.

@@ -17,14 +17,14 @@ final class RateLimiter: Sendable {
     }
 
     private static let shardCount = 16
-    private let shards = (0..<RateLimiter.shardCount).map { _ in Locked<[Digest: Bucket]>([:]) }
+    private let shards = ShardedLocked<[Digest: Bucket]>(count: RateLimiter.shardCount) { [:] }
 
     /// Refills the token's bucket to `now`, then takes one unit if `spend` (only a verification that
     /// passed every other check spends).
     func take(_ digest: Digest, _ limit: RateLimit, now: Int64, spend: Bool) -> Reading {
         let capacity = Double(limit.limit)
         let perMS = capacity / Double(max(limit.windowMS, 1))
-        return shards[Int(truncatingIfNeeded: digest.w2 % UInt64(Self.shardCount))].withLock { table in
+        return shards.withShard(Int(truncatingIfNeeded: digest.w2 % UInt64(Self.shardCount))) { table in
             var bucket = table[digest] ?? Bucket(level: capacity, updatedAt: now)
             if now > bucket.updatedAt {
                 bucket.level = min(capacity, bucket.level + (Double(now) - Double(bucket.updatedAt)) * perMS)

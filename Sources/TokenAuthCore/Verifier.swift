@@ -1,12 +1,20 @@
 /// The hot path: decides a presented credential in the contract's order — format, existence,
 /// revocation, expiry, activity, the owner's activity, scopes, rate limit — and counts the outcome.
 /// For a token seen before it hashes, looks up memory and updates counters: no SQL, no allocation.
-struct Verifier: Sendable {
-    let index: TokenIndex
-    let format: TokenFormat
-    let limiter: RateLimiter
-    let usage: UsageRecorder
-    let clock: StoreClock
+final class Verifier: Sendable {
+    private let index: TokenIndex
+    private let format: TokenFormat
+    private let limiter: RateLimiter
+    private let usage: UsageRecorder
+    private let clock: StoreClock
+
+    init(index: TokenIndex, format: TokenFormat, limiter: RateLimiter, usage: UsageRecorder, clock: StoreClock) {
+        self.index = index
+        self.format = format
+        self.limiter = limiter
+        self.usage = usage
+        self.clock = clock
+    }
 
     func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?) -> Verdict {
         let required = requiredScopes ?? UnsafeRawBufferPointer(start: nil, count: 0)

@@ -23,7 +23,9 @@ final class TokenIndex: Sendable {
     static let absentPerShard = 4096
 
     private let backend: any StorageBackend
-    private let shards: [Locked<Shard>]
+    /// The backend's commit signal, held directly so the hot path does not go through an existential.
+    private let signal: CommitSignal
+    private let shards: ShardedLocked<Shard>
     private let refresh: Locked<RefreshState>
     /// The fingerprint the index is fresh for (two words; a torn read only causes a needless refresh).
     private let freshFirst = Atomic<UInt64>(0)
@@ -36,7 +38,8 @@ final class TokenIndex: Sendable {
 
     init(backend: any StorageBackend) throws {
         self.backend = backend
-        shards = (0..<Self.shardCount).map { _ in Locked(Shard()) }
+        signal = backend.commitSignal
+        shards = ShardedLocked(count: Self.shardCount) { Shard() }
         let start = try backend.read { reader in
             (catalog: try reader.catalog(), version: try reader.catalogVersion(),
              applied: try reader.latestChange())
@@ -52,7 +55,11 @@ final class TokenIndex: Sendable {
         if entries == 0 { dropAll() }
     }
 
-    var count: Int { shards.reduce(0) { total, shard in total + shard.withLock { $0.tokens.count } } }
+    var count: Int {
+        var total = 0
+        shards.forEach { total += $0.tokens.count }
+        return total
+    }
 
     enum Answer {
         case known(CachedToken)
@@ -62,9 +69,9 @@ final class TokenIndex: Sendable {
     /// The token with `digest`: from memory when fresh, else from SQLite (and remembered).
     func find(_ digest: Digest) throws -> Answer {
         let usable = try makeFresh()
-        let shard = shards[Int(truncatingIfNeeded: digest.w1 % UInt64(Self.shardCount))]
+        let shard = Self.shard(of: digest)
         if usable {
-            let hit: Answer? = shard.withLock { table in
+            let hit: Answer? = shards.withShard(shard) { table in
                 if let entry = table.tokens[digest] { return .known(entry) }
                 return table.absent.contains(digest) ? .unknown : nil
             }
@@ -81,17 +88,19 @@ final class TokenIndex: Sendable {
         return .known(entry)
     }
 
-    private func remember(_ entry: CachedToken, _ digest: Digest, in shard: Locked<Shard>, readAt seq: Int64) {
+    private static func shard(of digest: Digest) -> Int { Int(truncatingIfNeeded: digest.w1 % UInt64(shardCount)) }
+
+    private func remember(_ entry: CachedToken, _ digest: Digest, in shard: Int, readAt seq: Int64) {
         let limit = max(1, capacity.load(ordering: .relaxed) / Self.shardCount)
-        shard.withLock { table in
+        shards.withShard(shard) { table in
             guard seq >= invalidatedThrough.load(ordering: .acquiring) else { return }
             if table.tokens.count >= limit, let victim = table.tokens.keys.first { table.tokens[victim] = nil }
             table.tokens[digest] = entry
         }
     }
 
-    private func remember(absent digest: Digest, in shard: Locked<Shard>, readAt seq: Int64) {
-        shard.withLock { table in
+    private func remember(absent digest: Digest, in shard: Int, readAt seq: Int64) {
+        shards.withShard(shard) { table in
             guard seq >= invalidatedThrough.load(ordering: .acquiring) else { return }
             if table.absent.count >= Self.absentPerShard { table.absent.removeAll(keepingCapacity: true) }
             table.absent.insert(digest)
@@ -101,14 +110,14 @@ final class TokenIndex: Sendable {
     /// Brings the index up to the latest commit; false when it cannot be used at all (no commit
     /// signal, or capacity 0).
     private func makeFresh() throws -> Bool {
-        guard capacity.load(ordering: .relaxed) > 0, let now = backend.commitSignal.fingerprint() else { return false }
+        guard capacity.load(ordering: .relaxed) > 0, let now = signal.fingerprint() else { return false }
         if freshValid.load(ordering: .acquiring), freshFirst.load(ordering: .acquiring) == now.first,
            freshSecond.load(ordering: .acquiring) == now.second {
             return true
         }
         try refresh.withLock { state in
             // Read the fingerprint before the log: a commit after this point moves it again.
-            guard let seen = backend.commitSignal.fingerprint(), seen != state.fingerprint else { return }
+            guard let seen = signal.fingerprint(), seen != state.fingerprint else { return }
             let batch = try backend.read { try $0.changes(after: state.applied) }
             invalidatedThrough.store(batch.latest, ordering: .releasing)
             if batch.everything {
@@ -118,7 +127,7 @@ final class TokenIndex: Sendable {
             } else {
                 for bytes in batch.tokens {
                     guard let digest = Digest(bytes) else { continue }
-                    shards[Int(truncatingIfNeeded: digest.w1 % UInt64(Self.shardCount))].withLock { table in
+                    shards.withShard(Self.shard(of: digest)) { table in
                         table.tokens[digest] = nil
                         table.absent.remove(digest)
                     }
@@ -135,11 +144,9 @@ final class TokenIndex: Sendable {
     }
 
     private func dropAll() {
-        for shard in shards {
-            shard.withLock { table in
-                table.tokens.removeAll()
-                table.absent.removeAll()
-            }
+        shards.forEach { table in
+            table.tokens.removeAll()
+            table.absent.removeAll()
         }
     }
 

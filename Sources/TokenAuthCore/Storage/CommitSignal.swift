@@ -3,10 +3,45 @@ import Synchronization
 
 /// A cheap fingerprint of "everything committed so far": it differs after any commit by any
 /// connection, in any process. The verification index re-reads the change log only when it moved.
-protocol CommitSignal: Sendable {
-    /// nil when the signal cannot be read (the index then stays off and every verification reads
-    /// the database).
-    func fingerprint() -> CommitFingerprint?
+/// One concrete class (no existential on the hot path); what it reads depends on the database.
+final class CommitSignal: @unchecked Sendable {
+    private enum Kind {
+        /// SQLite's WAL-index header in shared memory.
+        case walIndex
+        /// A counter this handle bumps after each commit (a database only it can write).
+        case counter
+        /// Nothing to read: the verification index stays off.
+        case none
+    }
+
+    private let kind: Kind
+    private let header: UnsafeRawPointer?
+    private let counter = Atomic<UInt64>(0)
+
+    private init(_ kind: Kind, header: UnsafeRawPointer? = nil) {
+        self.kind = kind
+        self.header = header
+    }
+
+    static func walIndex(of connection: SQLiteConnection) -> CommitSignal {
+        WALIndexHeader.map(connection).map { CommitSignal(.walIndex, header: $0) } ?? CommitSignal(.none)
+    }
+
+    static func localCounter() -> CommitSignal { CommitSignal(.counter) }
+
+    /// Records a commit of this handle (only meaningful for a local counter).
+    func bump() {
+        if kind == .counter { counter.add(1, ordering: .releasing) }
+    }
+
+    /// nil when the signal cannot be read (every verification then reads the database).
+    func fingerprint() -> CommitFingerprint? {
+        switch kind {
+        case .walIndex: header.map(WALIndexHeader.fingerprint)
+        case .counter: CommitFingerprint(first: counter.load(ordering: .acquiring), second: 0)
+        case .none: nil
+        }
+    }
 }
 
 struct CommitFingerprint: Equatable, Sendable {
@@ -20,11 +55,9 @@ struct CommitFingerprint: Equatable, Sendable {
 /// changes the salts (https://sqlite.org/walformat.html, "The WAL-Index Header") — so comparing it
 /// detects every commit by every process without a system call. The mapping lives as long as the
 /// connection it came from, which the store keeps open until it closes.
-final class WALIndexSignal: CommitSignal, @unchecked Sendable {
-    private let header: UnsafeRawPointer
-
+enum WALIndexHeader {
     /// Maps the header through `db`'s VFS; nil when the VFS has no shared-memory WAL index.
-    init?(connection db: SQLiteConnection) {
+    static func map(_ db: SQLiteConnection) -> UnsafeRawPointer? {
         var file: UnsafeMutablePointer<sqlite3_file>?
         guard sqlite3_file_control(db.handle, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK,
               let file, let methods = file.pointee.pMethods, methods.pointee.iVersion >= 2,
@@ -32,10 +65,10 @@ final class WALIndexSignal: CommitSignal, @unchecked Sendable {
         var region: UnsafeMutableRawPointer?
         // Region 0, 32 KiB (SQLite's WALINDEX_PGSZ); bExtend=0: only an existing, initialised index.
         guard shmMap(file, 0, 32768, 0, &region) == SQLITE_OK, let region else { return nil }
-        header = UnsafeRawPointer(region)
+        return UnsafeRawPointer(region)
     }
 
-    func fingerprint() -> CommitFingerprint? {
+    static func fingerprint(_ header: UnsafeRawPointer) -> CommitFingerprint {
         // The first copy of the header: iChange (offset 8), mxFrame (16), salts (32), checksums (40).
         atomicMemoryFence(ordering: .acquiring)
         let change = UInt64(header.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
@@ -44,20 +77,4 @@ final class WALIndexSignal: CommitSignal, @unchecked Sendable {
         let checksum = header.loadUnaligned(fromByteOffset: 40, as: UInt64.self)
         return CommitFingerprint(first: change | frame << 32, second: salt ^ checksum)
     }
-}
-
-/// For a database only this handle can write (":memory:"): a counter bumped after each commit.
-final class CommitCounter: CommitSignal {
-    private let count = Atomic<UInt64>(0)
-
-    func bump() { count.add(1, ordering: .releasing) }
-
-    func fingerprint() -> CommitFingerprint? {
-        CommitFingerprint(first: count.load(ordering: .acquiring), second: 0)
-    }
-}
-
-/// No signal: the verification index is never used.
-struct NoCommitSignal: CommitSignal {
-    func fingerprint() -> CommitFingerprint? { nil }
 }

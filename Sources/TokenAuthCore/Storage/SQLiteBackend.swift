@@ -15,9 +15,7 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
     private let writer: Locked<SQLiteConnection>
     private let readers = Locked<[SQLiteConnection]>([])
     private let closed = Atomic<Bool>(false)
-    let commitSignal: any CommitSignal
-    /// Bumped after each commit of this handle, for an in-memory database (no WAL index).
-    private let localCommits: CommitCounter?
+    let commitSignal: CommitSignal
 
     /// Where the database lives: a file, or a private in-memory database shared by this handle's
     /// connections (SQLite's memdb VFS; a name starting with '/' is shared within the process).
@@ -50,14 +48,7 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
         self.busyTimeoutMS = busyTimeoutMS
         let connection = try Self.connect(location, readOnly: false, busyTimeoutMS: busyTimeoutMS)
         tokenPrefix = try Self.prepare(connection, isMemory: location.isMemory, requestedPrefix: requestedPrefix)
-        if location.isMemory {
-            let counter = CommitCounter()
-            localCommits = counter
-            commitSignal = counter
-        } else {
-            localCommits = nil
-            commitSignal = WALIndexSignal(connection: connection) ?? NoCommitSignal()
-        }
+        commitSignal = location.isMemory ? .localCounter() : .walIndex(of: connection)
         writer = Locked(connection)
     }
 
@@ -165,7 +156,7 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
                 // IMMEDIATE takes the write lock up front, so a busy database fails (or waits) here,
                 // never half-way through the call.
                 let result = try Self.transaction(db, begin: "BEGIN IMMEDIATE") { try body(SQLiteAccess(db: db)) }
-                localCommits?.bump()
+                commitSignal.bump()
                 return result
             }
         }

@@ -16,7 +16,7 @@ protocol StorageBackend: AnyObject, Sendable {
     func lookup(digest: UnsafeRawBufferPointer) throws -> (token: VerificationLookup?, changeSeq: Int64)
 
     /// What tells this handle cheaply that some connection, in any process, committed.
-    var commitSignal: any CommitSignal { get }
+    var commitSignal: CommitSignal { get }
 
     func close()
 }
