@@ -296,6 +296,7 @@ typedef struct {
     size_t start, ops;
     pthread_barrier_t *bar;
     size_t bad;
+    uint64_t t0, t1; /* this thread's own start and end */
 } thread_arg;
 
 static void *thread_main(void *arg) {
@@ -308,30 +309,36 @@ static void *thread_main(void *arg) {
     if (a->lib) (void)ta_verify(a->store, pool_at(a->p, a->start), "tickets:read", &v);
     else sha256_fast(ctx, "warm", 4, d);
     pthread_barrier_wait(a->bar);
+    a->t0 = now_ns();
     for (size_t i = 0; i < a->ops; i++) {
         if (a->lib) a->bad += ta_verify(a->store, pool_at(a->p, a->start + i), "tickets:read", &v) != TA_OK;
         else a->bad += floor_verify(ctx, pool_at(a->p, a->start + i)) < 0;
     }
+    a->t1 = now_ns();
     EVP_MD_CTX_free(ctx);
     return NULL;
 }
 
 /* Throughput (verifies per second, all threads together) of `nt` threads, each doing `ops`. */
-static double threaded(int nt, bool lib, ta_store *s, const pool *p, size_t ops, size_t *bad) {
+static double threaded(int nt, bool lib, ta_store *s, const pool *p, size_t at, size_t ops, size_t *bad) {
     pthread_t th[64];
     thread_arg args[64];
     pthread_barrier_t bar;
     pthread_barrier_init(&bar, NULL, (unsigned)nt + 1);
     for (int i = 0; i < nt; i++) {
-        args[i] = (thread_arg){lib, s, p, (p->n / (size_t)nt) * (size_t)i + 7919u * (size_t)i, ops, &bar, 0};
+        args[i] = (thread_arg){lib, s, p, at + (p->n / (size_t)nt) * (size_t)i + 7919u * (size_t)i, ops, &bar, 0, 0, 0};
         if (pthread_create(&th[i], NULL, thread_main, &args[i])) die("pthread_create");
     }
     pthread_barrier_wait(&bar);
-    uint64_t t0 = now_ns();
     for (int i = 0; i < nt; i++) pthread_join(th[i], NULL);
-    uint64_t t1 = now_ns();
     pthread_barrier_destroy(&bar);
-    for (int i = 0; i < nt; i++) *bad += args[i].bad;
+    /* Wall time from the first thread's start to the last one's end. */
+    uint64_t t0 = UINT64_MAX, t1 = 0;
+    for (int i = 0; i < nt; i++) {
+        *bad += args[i].bad;
+        if (args[i].t0 < t0) t0 = args[i].t0;
+        if (args[i].t1 > t1) t1 = args[i].t1;
+    }
     return (double)nt * (double)ops / ((double)(t1 - t0) / 1e9);
 }
 
@@ -482,6 +489,48 @@ static void row(const char *what, int m, const char *ratio_text, const char *tar
                m == M_FLOOR || m == M_FLOOR_MISS || m >= M_NAIVE_SEL ? "miss" : ta_status_name((ta_status)bad_status[m]));
 }
 
+/* ------------------------------------------------------------------ paired measurement */
+
+#define SLICES 10
+static EVP_MD_CTX *main_ctx;
+static double paired_floor[M_COUNT][MAX_RUNS]; /* the floor measured alongside res[m][run] */
+
+/* `ops` library verifies over `lp` and as many floor verifies over `fp`, in SLICES alternating slices,
+   so that both see the same machine (the machine is shared: load comes and goes). The floor slices
+   use another part of the same shuffled order, so that neither warms the cache for the other. */
+static void paired(int m, ta_store *s, const pool *lp, const char *scopes, ta_status expect, const pool *fp,
+                   size_t ops, size_t warm) {
+    size_t slices = ops >= SLICES ? SLICES : 1, per = ops / slices;
+    double lt = 0, ft = 0;
+    size_t lo = 0, fo = 0;
+    timing agg = {0, 0, 0, 0};
+    if (warm) {
+        (void)floor_loop(main_ctx, fp, fp->n / 2, warm, 0, true, 0);
+        (void)lib_loop(s, lp, 0, warm, 0, scopes, expect, 0);
+    }
+    for (size_t k = 0; k < slices; k++) {
+        timing f = floor_loop(main_ctx, fp, fp->n / 2 + k * per, 0, per, true, 0);
+        timing l = lib_loop(s, lp, k * per, 0, per, scopes, expect, 0);
+        ft += f.ns * (double)f.ops;
+        fo += f.ops;
+        lt += l.ns * (double)l.ops;
+        lo += l.ops;
+        agg.bad += l.bad;
+        if (l.bad) agg.bad_status = l.bad_status;
+    }
+    agg.ns = lt / (double)lo;
+    agg.ops = lo;
+    put_t(m, agg);
+    paired_floor[m][nres[m] - 1] = ft / (double)fo;
+}
+
+/* Median over runs of res[m][r] / the floor measured alongside it. */
+static double ratio_paired(int m) {
+    double r[MAX_RUNS];
+    for (int i = 0; i < nres[m]; i++) r[i] = res[m][i] / paired_floor[m][i];
+    return median(r, nres[m]);
+}
+
 /* ------------------------------------------------------------------ main */
 
 static void usage(void) {
@@ -591,6 +640,7 @@ int main(int argc, char **argv) {
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (!sha256_md || !ctx) die("EVP_MD_fetch(SHA256)");
+    main_ctx = ctx;
 
     /* Machine and parameters. */
     {
@@ -709,7 +759,6 @@ int main(int argc, char **argv) {
         }
 
         /* The floor. */
-        put_t(M_FLOOR, floor_loop(ctx, &tokens, 0, warm_ops, ops, true, 0));
         put_t(M_FLOOR_MISS, floor_loop(ctx, &unknown, 0, warm_ops, ops, false, 0));
 
         /* Cold: every token's first verify after ta_open, timed one by one; RSS before and after. */
@@ -744,40 +793,45 @@ int main(int argc, char **argv) {
         long rss1 = rss_bytes();
         put(M_RSS_TOKEN, ((double)rss1 - (double)rss0) / (double)n);
 
-        /* Hot and the denials, on the warmed handle. */
-        put_t(M_HOT, lib_loop(s, &tokens, 0, warm_ops, ops, "tickets:read", TA_OK, 0));
-        put_t(M_HOT_NOSCOPE, lib_loop(s, &tokens, 0, warm_ops, ops, NULL, TA_OK, 0));
+        /* Hot and the denials, on the warmed handle, each in slices alternating with the floor. */
+        paired(M_HOT, s, &tokens, "tickets:read", TA_OK, &tokens, ops, warm_ops);
+        put(M_FLOOR, paired_floor[M_HOT][nres[M_HOT] - 1]); /* the floor row: the one measured with hot */
+        paired(M_HOT_NOSCOPE, s, &tokens, NULL, TA_OK, &tokens, ops, warm_ops);
         /* Unknown, repeated: one untimed pass over the pool first (whatever the library remembers). */
         {
             ta_verdict v;
             for (size_t i = 0; i < unk_n; i++) (void)ta_verify(s, pool_at(&unknown, i), "tickets:read", &v);
         }
-        put_t(M_UNK_REP, lib_loop(s, &unknown, 0, warm_ops, ops, "tickets:read", TA_UNKNOWN_TOKEN, 0));
+        paired(M_UNK_REP, s, &unknown, "tickets:read", TA_UNKNOWN_TOKEN, &tokens, ops, warm_ops);
         /* Unknown, first sight: each token of a new pool presented once (a flood of fresh guesses). */
-        put_t(M_UNK_NEW, lib_loop(s, &fresh, 0, 0, unk_n, "tickets:read", TA_UNKNOWN_TOKEN, 0));
-        put_t(M_MALFORMED, lib_loop(s, &malformed, 0, warm_ops, ops, "tickets:read", TA_MALFORMED, 0));
-        put_t(M_FORBIDDEN, lib_loop(s, &tokens, 0, warm_ops, ops, "tickets:write", TA_FORBIDDEN, 0));
+        paired(M_UNK_NEW, s, &fresh, "tickets:read", TA_UNKNOWN_TOKEN, &tokens, unk_n, 0);
+        paired(M_MALFORMED, s, &malformed, "tickets:read", TA_MALFORMED, &tokens, ops, warm_ops);
+        paired(M_FORBIDDEN, s, &tokens, "tickets:write", TA_FORBIDDEN, &tokens, ops, warm_ops);
         {
             ta_verdict v; /* the first verify of each takes its only unit */
             for (size_t i = 0; i < rate_n; i++) (void)ta_verify(s, pool_at(&rated, i), "tickets:read", &v);
         }
-        put_t(M_RATE, lib_loop(s, &rated, 0, warm_ops, ops, "tickets:read", TA_RATE_LIMITED, 0));
+        paired(M_RATE, s, &rated, "tickets:read", TA_RATE_LIMITED, &tokens, ops, warm_ops);
 
-        /* 1 and T threads, hot; the floor the same way for reference. */
+        /* 1 and T threads, hot, and the floor the same way for reference: interleaved in slices. */
         {
-            size_t per = ops / 2, bad = 0;
-            double t1 = threaded(1, true, s, &tokens, per, &bad);
-            double tn = threaded(nthreads, true, s, &tokens, per, &bad);
-            put(M_T1, 1e9 / t1);
-            put(M_TN, 1e9 / tn);
+            size_t per = ops / 2 / SLICES, bad = 0, fbad = 0;
+            double l1 = 0, ln = 0, f1 = 0, fn = 0;
+            for (int k = 0; k < SLICES; k++) {
+                size_t at = (size_t)k * per;
+                l1 += (double)per / threaded(1, true, s, &tokens, at, per, &bad);
+                ln += (double)per * nthreads / threaded(nthreads, true, s, &tokens, at, per, &bad);
+                f1 += (double)per / threaded(1, false, s, &tokens, at, per, &fbad);
+                fn += (double)per * nthreads / threaded(nthreads, false, s, &tokens, at, per, &fbad);
+            }
+            /* Seconds in total over operations in total, as ns per verify. */
+            put(M_T1, l1 * 1e9 / ((double)per * SLICES));
+            put(M_TN, ln * 1e9 / ((double)per * SLICES * nthreads));
+            put(M_FLOOR_T1, f1 * 1e9 / ((double)per * SLICES));
+            put(M_FLOOR_TN, fn * 1e9 / ((double)per * SLICES * nthreads));
             bad_total[M_TN] += bad;
             if (bad) bad_status[M_TN] = TA_UNKNOWN_TOKEN;
-            bad = 0;
-            double f1 = threaded(1, false, s, &tokens, per, &bad);
-            double fn = threaded(nthreads, false, s, &tokens, per, &bad);
-            put(M_FLOOR_T1, 1e9 / f1);
-            put(M_FLOOR_TN, 1e9 / fn);
-            bad_total[M_FLOOR_TN] += bad;
+            bad_total[M_FLOOR_TN] += fbad;
         }
         ta_close(s);
 
@@ -800,31 +854,32 @@ int main(int argc, char **argv) {
     getrusage(RUSAGE_SELF, &ru);
     double load[3] = {0, 0, 0};
     getloadavg(load, 3);
-    char rt[96], tg[64];
+    char rt[160], tg[64];
     printf("\n## N = %zu tokens, median of %d run(s)\n\n", n, runs);
     printf("| measurement | median | rate | per run (µs) | ratio | target | result |\n");
     printf("|---|---|---|---|---|---|---|\n");
-    row("floor: SHA-256 (EVP fast path) + open-addressing lookup + CRYPTO_memcmp", M_FLOOR, "1.00× (baseline)", NULL, -1);
+    row("floor: SHA-256 (EVP fast path) + open-addressing lookup + CRYPTO_memcmp (measured alongside hot)", M_FLOOR,
+        "1.00× (baseline)", NULL, -1);
     snprintf(rt, sizeof rt, "%.2f× floor", ratio(M_FLOOR_MISS, M_FLOOR));
     row("floor, digest not in the table", M_FLOOR_MISS, rt, NULL, -1);
     double r;
-    r = ratio(M_HOT, M_FLOOR);
+    r = ratio_paired(M_HOT);
     snprintf(rt, sizeof rt, "%.2f× floor", r);
     row("ta_verify hot (seen before, scope \"tickets:read\")", M_HOT, rt, "≤ 2.0× floor", r <= 2.0);
-    snprintf(rt, sizeof rt, "%.2f× floor", ratio(M_HOT_NOSCOPE, M_FLOOR));
+    snprintf(rt, sizeof rt, "%.2f× floor", ratio_paired(M_HOT_NOSCOPE));
     row("ta_verify hot, no required scope", M_HOT_NOSCOPE, rt, NULL, -1);
-    r = ratio(M_UNK_REP, M_FLOOR);
+    r = ratio_paired(M_UNK_REP);
     snprintf(rt, sizeof rt, "%.2f× floor", r);
     row("ta_verify unknown well-formed, repeated (pool seen once before)", M_UNK_REP, rt, "≤ 2.0× floor", r <= 2.0);
-    r = ratio(M_UNK_NEW, M_FLOOR);
+    r = ratio_paired(M_UNK_NEW);
     snprintf(rt, sizeof rt, "%.2f× floor", r);
     row("ta_verify unknown well-formed, first sight (flood of fresh guesses)", M_UNK_NEW, rt, "≤ 2.0× floor", r <= 2.0);
-    r = ratio(M_MALFORMED, M_FLOOR);
+    r = ratio_paired(M_MALFORMED);
     snprintf(rt, sizeof rt, "%.2f× floor", r);
     row("ta_verify malformed (bad checksum)", M_MALFORMED, rt, "≤ 0.5× floor", r <= 0.5);
-    snprintf(rt, sizeof rt, "%.2f× floor", ratio(M_FORBIDDEN, M_FLOOR));
+    snprintf(rt, sizeof rt, "%.2f× floor", ratio_paired(M_FORBIDDEN));
     row("ta_verify forbidden (scope missing)", M_FORBIDDEN, rt, NULL, -1);
-    snprintf(rt, sizeof rt, "%.2f× floor", ratio(M_RATE, M_FLOOR));
+    snprintf(rt, sizeof rt, "%.2f× floor", ratio_paired(M_RATE));
     row("ta_verify rate-limited (rate_limit 1, exhausted)", M_RATE, rt, NULL, -1);
     snprintf(rt, sizeof rt, "%.1f× floor", ratio(M_COLD_MEAN, M_FLOOR));
     row("ta_verify cold (first verify after ta_open): mean", M_COLD_MEAN, rt, NULL, -1);
@@ -834,7 +889,8 @@ int main(int argc, char **argv) {
     row("ta_verify cold: max", M_COLD_MAX, NULL, NULL, -1);
     row("hot, 1 thread (per verify, from throughput)", M_T1, NULL, NULL, -1);
     r = ratio(M_T1, M_TN);
-    snprintf(rt, sizeof rt, "%.2f× one thread's throughput", r);
+    snprintf(rt, sizeof rt, "%.2f× one thread's throughput (the floor's, alongside: %.2f×)", r,
+             ratio(M_FLOOR_T1, M_FLOOR_TN));
     snprintf(tg, sizeof tg, "≥ 1.6×");
     {
         char what[96];
@@ -862,6 +918,9 @@ int main(int argc, char **argv) {
         snprintf(what, sizeof what, "ta_open of the %zu-token database (median of 5 opens per run)", n);
         row(what, M_OPEN, NULL, "≤ 100 ms", r <= 100e6);
     }
+    printf("\nRatios \"× floor\" of the ta_verify rows are the median of per-run ratios against the floor measured in "
+           "%d slices alternating with that row (same token set, same shuffled order); thread rows interleave 1 and %d "
+           "threads, library and floor, in %d slices.\n", SLICES, nthreads, SLICES);
     printf("\n| other | value | target | result |\n|---|---|---|---|\n");
     double rate = (double)n / create_s;
     printf("| token creation (ta_token_create, actor NULL, service) | %zu in %.1f s = %.0f tokens/s | ≥ 20,000/s | %s |\n",

@@ -75,8 +75,13 @@ static void setup(void)
         die("setup: ta_member_put", NULL);
     create(T_SVC, NULL, TA_KIND_SERVICE, "tickets:write assets:read", 0, 0);
     in_force[T_SVC] = " tickets:write tickets:read assets:read ";
+    /* alice held users:read when she created the token, and loses it below */
+    if (ta_member_put(store, "alice", "tickets:read tickets:write assets:read users:read ManagePersonalAccessTokens") != TA_OK)
+        die("setup: ta_member_put", NULL);
     create(T_PERSONAL, "alice", TA_KIND_PERSONAL, "tickets:write users:read", 0, 0);
-    in_force[T_PERSONAL] = " tickets:write tickets:read "; /* users:read: alice lacks it */
+    in_force[T_PERSONAL] = " tickets:write tickets:read "; /* users:read: alice no longer has it */
+    if (ta_member_put(store, "alice", "tickets:read tickets:write assets:read ManagePersonalAccessTokens") != TA_OK)
+        die("setup: ta_member_put", NULL);
     create(T_REVOKED, NULL, TA_KIND_SERVICE, "tickets:read", 0, 0);
     create(T_INACTIVE, "alice", TA_KIND_PERSONAL, "tickets:read", 0, 0);
     create(T_ROTATED_OLD, NULL, TA_KIND_SERVICE, "admin", 0, 0);

@@ -10,23 +10,7 @@ enum Format {
     /// Milliseconds since the Unix epoch, from the wall clock.
     static func nowMS() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 
-    /// (year, month, day) of a day number (days since 1970-01-01; Howard Hinnant's civil_from_days).
-    static func civil(day: Int64) -> (Int64, Int64, Int64) {
-        let z = day + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
-
-    static func dayNumber(_ ms: Int64) -> Int64 {
-        let (q, r) = ms.quotientAndRemainder(dividingBy: Parse.day)
-        return r < 0 ? q - 1 : q
-    }
+    static func dayNumber(_ ms: Int64) -> Int64 { UTCDay.day(of: ms) }
 
     private static func pad(_ value: Int64, _ width: Int) -> String {
         let digits = String(value)
@@ -35,8 +19,7 @@ enum Format {
 
     /// "2024-03-10" (UTC).
     static func date(_ ms: Int64) -> String {
-        let (y, m, d) = civil(day: dayNumber(ms))
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
+        UTCDay.format(UTCDay.day(of: ms))
     }
 
     /// "2024-03-10 12:00:00Z" (UTC).

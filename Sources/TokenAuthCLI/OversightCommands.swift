@@ -62,7 +62,8 @@ struct StatsCommand: ParsableCommand {
             for day in first...last {
                 let count = byDay[day] ?? 0
                 let number = String(count)
-                out.append("  \(Format.date(day * Parse.day))  \(String(repeating: " ", count: width - number.count))\(number) \(Format.bar(count, maximum: maximum))")
+                let row = "  \(Format.date(day * Parse.day))  \(String(repeating: " ", count: width - number.count))\(number) \(Format.bar(count, maximum: maximum))"
+                out.append(count == 0 ? String(row.dropLast()) : row)
             }
         } else {
             out.append("")
@@ -103,7 +104,7 @@ struct AuditCommand: ParsableCommand {
         var filters: [String] = []
         func add(_ key: String, _ value: String?) throws {
             guard let value else { return }
-            guard !value.isEmpty, !value.contains(" ") else { throw CLIFailure.usage("--\(key == "token" ? "token" : key) takes one word") }
+            guard !value.isEmpty, !value.contains(" ") else { throw CLIFailure.usage("--\(key) takes one word") }
             filters.append("\(key)=\(value)")
         }
         try add("token", token)

@@ -44,6 +44,7 @@ struct ScanCommand: ParsableCommand {
         let started = Monotonic.nowSeconds()
         var session = try ScanSession(store: store.isExplicit ? store : nil, actor: actor.actor, revoke: revoke,
                                       json: output.json, excluded: excluded)
+        defer { session.store?.close() }
         for path in paths.isEmpty ? ["."] : paths {
             try session.scan(argument: path)
         }
@@ -100,17 +101,13 @@ struct ScanSession {
         self.excluded = excluded
         var prefix: String?
         if let options {
-            // The lookups must not count as uses nor write verify.denied entries: usage is buffered
-            // in memory (flushed only by a listing, a report or close), so this handle never flushes
-            // it: it is opened with the longest flush interval and is not closed.
-            let store = try options.open(creating: false, configuration: StoreConfiguration(usageFlushMS: UInt32.max))
+            // Lookups go through `inspect`: they count no use and write no verify.denied entry.
+            let store = try options.open(creating: false, configuration: StoreConfiguration())
             self.store = store
+            prefix = store.tokenPrefix
             for token in try JSONValue.objects(store.listTokens(actor: nil, query: nil)) {
                 guard let id = JSONValue.string(token["id"]) else { continue }
                 tokens[id] = token
-                if prefix == nil, let hint = JSONValue.string(token["hint"]), hint.count > 6 {
-                    prefix = String(hint.dropLast(6))
-                }
             }
         } else {
             store = nil
@@ -120,15 +117,15 @@ struct ScanSession {
     }
 
     mutating func scan(argument path: String) throws {
-        if path == "-" { return scanStream(fd: STDIN_FILENO, name: "<stdin>") }
+        if path == "-" { return try scanStream(fd: STDIN_FILENO, name: "<stdin>") }
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw CLIFailure(Exit.storage, "cannot scan \(path): \(String(cString: strerror(errno)))")
         }
         if (info.st_mode & S_IFMT) == S_IFDIR {
-            walk(path)
+            try walk(path)
         } else {
-            scanFile(path)
+            try scanFile(path)
         }
     }
 
@@ -136,7 +133,7 @@ struct ScanSession {
         excluded.contains { fnmatch($0, name, 0) == 0 }
     }
 
-    private mutating func walk(_ directory: String) {
+    private mutating func walk(_ directory: String) throws {
         guard let handle = opendir(directory) else {
             warn("cannot read \(directory): \(String(cString: strerror(errno)))")
             return
@@ -164,24 +161,24 @@ struct ScanSession {
                 }
             }
             if type == UInt8(DT_DIR) {
-                if !ScanCommand.skippedDirectories.contains(entry.name) { walk(path) }
+                if !ScanCommand.skippedDirectories.contains(entry.name) { try walk(path) }
             } else if type == UInt8(DT_REG) {
-                scanFile(path)
+                try scanFile(path)
             }
         }
     }
 
-    private mutating func scanFile(_ path: String) {
+    private mutating func scanFile(_ path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             unreadable += 1
             return warn("cannot read \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
-        scanStream(fd: fd, name: path)
+        try scanStream(fd: fd, name: path)
     }
 
-    private mutating func scanStream(fd: Int32, name: String) {
+    private mutating func scanStream(fd: Int32, name: String) throws {
         var hits: [Finding] = []
         do {
             switch try scanner.scan(fd: fd, found: { hits.append($0) }) {
@@ -196,20 +193,21 @@ struct ScanSession {
             unreadable += 1
             warn("cannot read \(name): \(error.message)")
         }
-        for var hit in hits {
-            report(hit, in: name)
-            TokenStore.wipe(&hit.secret)
-        }
+        defer { for index in hits.indices { TokenStore.wipe(&hits[index].secret) } }
+        for hit in hits { try report(hit, in: name) }
     }
 
     private func warn(_ message: String) { Terminal.error("tokenauth: warning: \(message)") }
 
-    /// Looks a token up once (the same token found twice is looked up and revoked once).
-    private mutating func lookup(_ secret: [UInt8], in store: TokenStore) -> Lookup {
+    /// Looks a token up once (the same token found twice is looked up and revoked once). A look-up
+    /// that fails (storage, internal error) ends the scan: it cannot say whether the token is live.
+    private mutating func lookup(_ secret: [UInt8], in store: TokenStore) throws -> Lookup {
         if let known = lookups[secret] { return known }
-        let verdict = VerifyCommand.verify(store, secret, requiredScopes: nil)
+        let verdict = secret.withUnsafeBytes { store.inspect(credential: $0) }
+        if verdict.status == .storageError || verdict.status == .internalError || verdict.status == .invalidArgument {
+            throw TokenAuthError(verdict.status, "cannot look a found token up: \(verdict.explanation)")
+        }
         let live = ![.malformed, .unknownToken, .revoked].contains(verdict.status)
-            && verdict.status != .storageError && verdict.status != .internalError
         let metadata = tokens[verdict.tokenID]
         var result = Lookup(verdict: verdict, live: live, name: metadata.flatMap { JSONValue.string($0["name"]) },
                             owner: metadata.flatMap { JSONValue.string($0["owner"]) },
@@ -233,13 +231,13 @@ struct ScanSession {
         return result
     }
 
-    private mutating func report(_ hit: Finding, in path: String) {
+    private mutating func report(_ hit: Finding, in path: String) throws {
         found += 1
         var entry: [(String, JSON)] = [("path", .string(path)), ("line", .int(Int64(hit.line))), ("hint", .string(hit.hint)),
                                        ("kind", .string(hit.kindWord))]
         var text = "\(path):\(hit.line): \(hit.hint)…  \(hit.kindWord) token"
         if let store {
-            let result = lookup(hit.secret, in: store)
+            let result = try lookup(hit.secret, in: store)
             let verdict = result.verdict
             entry += [("live", .bool(result.live)), ("status", .string(verdict.status.name)),
                       ("token_id", JSONValue.optional(verdict.tokenID.isEmpty ? nil : verdict.tokenID)),
@@ -278,13 +276,13 @@ struct ScanSession {
             print(JSON.object(summary).encoded())
             return
         }
-        var line = "tokenauth: scanned \(files) file\(files == 1 ? "" : "s") (\(megabytes.fixed(1)) MB in \(seconds.fixed(2)) s, \(rate.fixed(0)) MB/s)"
+        let amount = bytes < 1_000_000 ? "\(bytes) bytes" : "\(megabytes.fixed(1)) MB in \(seconds.fixed(2)) s, \(rate.fixed(0)) MB/s"
+        var line = "tokenauth: scanned \(files) file\(files == 1 ? "" : "s") (\(amount))"
         if binaries > 0 { line += ", skipped \(binaries) binary" }
         line += "; \(found) token\(found == 1 ? "" : "s") found"
         if store != nil {
             line += ", \(liveTokens) live"
             if revoke { line += ", \(revokedNow) revoked now" }
-            if prefix == nil { line += " (the database has no tokens: any prefix was looked for)" }
         }
         Terminal.error(line)
     }

@@ -140,7 +140,7 @@ final class StreamScanner {
     }
 
     /// Scans what `fd` yields until end of file. A stream with a NUL byte in its first 8 KiB is
-    /// binary: nothing is reported for it.
+    /// binary: nothing is reported for it, and it is not read further.
     func scan(fd: Int32, found: (Finding) -> Void) throws(ReadError) -> Outcome {
         let capacity = Self.capacity
         var filled = 0
@@ -152,7 +152,9 @@ final class StreamScanner {
         var atEnd = false
         defer { memset(buffer, 0, filled) }
         while true {
-            let count = read(fd, buffer + filled, capacity - filled)
+            // The first 8 KiB are read alone, so that a binary file costs one small read.
+            let request = probed ? capacity - filled : Self.binaryProbe - filled
+            let count = read(fd, buffer + filled, request)
             if count < 0 {
                 if errno == EINTR { continue }
                 throw ReadError(errno: errno)
@@ -160,19 +162,12 @@ final class StreamScanner {
             if count == 0 { atEnd = true }
             filled += count
             total += count
-            if !atEnd, filled < capacity { continue }
             if !probed {
+                if !atEnd, filled < Self.binaryProbe { continue }
                 probed = true
-                if memchr(buffer, 0, min(filled, Self.binaryProbe)) != nil {
-                    while !atEnd {      // read to the end, to report the size and leave the stream drained
-                        let more = read(fd, buffer, capacity)
-                        if more < 0 { if errno == EINTR { continue }; throw ReadError(errno: errno) }
-                        if more == 0 { atEnd = true }
-                        total += more
-                    }
-                    return .binary(bytes: total)
-                }
+                if memchr(buffer, 0, filled) != nil { return .binary(bytes: total) }
             }
+            if !atEnd, filled < capacity { continue }
             // '_' positions below `limit` have every byte a token could span after them.
             let limit = atEnd ? filled : filled - TokenMatcher.maximumBody - 1
             var position = resume

@@ -31,7 +31,8 @@ struct TokenAuthConsole: ParsableCommand {
         ])
 
     static func main() {
-        setvbuf(stdout, nil, _IOFBF, 1 << 16)
+        // Whole lines on a terminal (scan prints as it goes); large blocks into a pipe or a file.
+        setvbuf(stdout, nil, Terminal.stdoutIsTerminal ? _IOLBF : _IOFBF, 1 << 16)
         let arguments = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
         let code: Int32
         do {

@@ -71,6 +71,15 @@ public final class TokenStore: Sendable {
         verifier.verify(credential: credential, requiredScopes: requiredScopes)
     }
 
+    /// The same answer as `verify` without side effects: no rate-limit unit spent, no use or denial
+    /// recorded. For operators looking at a token (e.g. a leaked one), never for gateways.
+    public func inspect(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer? = nil) -> Verdict {
+        verifier.verify(credential: credential, requiredScopes: requiredScopes, counting: false)
+    }
+
+    /// The prefix of this store's tokens ("tka" unless the database was created with another).
+    public var tokenPrefix: String { backend.tokenPrefix }
+
     /// Bounds the verification index to `entries` tokens (0 turns it off).
     public func setIndexCapacity(_ entries: Int) { index.setCapacity(entries) }
 

@@ -16,7 +16,9 @@ final class Verifier: Sendable {
         self.clock = clock
     }
 
-    func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?) -> Verdict {
+    /// `counting: false` answers the same question without side effects: no rate-limit unit spent,
+    /// no use or denial recorded (an operator inspecting a leaked token must not alter the evidence).
+    func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?, counting: Bool = true) -> Verdict {
         let required = requiredScopes ?? UnsafeRawBufferPointer(start: nil, count: 0)
         guard ScopeWords.areValid(required) else { return Verdict(status: .invalidArgument) }
         guard let credential, let token = Credential.token(in: credential), format.check(token) != nil else {
@@ -30,10 +32,10 @@ final class Verifier: Sendable {
             return Verdict(status: error.status)
         }
         guard case .known(let entry) = answer else { return Verdict(status: .unknownToken) }
-        return decide(entry, digest: digest, required: required)
+        return decide(entry, digest: digest, required: required, counting: counting)
     }
 
-    private func decide(_ token: CachedToken, digest: Digest, required: UnsafeRawBufferPointer) -> Verdict {
+    private func decide(_ token: CachedToken, digest: Digest, required: UnsafeRawBufferPointer, counting: Bool) -> Verdict {
         let now = clock.nowMS
         var verdict = Verdict(status: token.status(at: now))
         verdict.kind = token.kind
@@ -54,7 +56,7 @@ final class Verifier: Sendable {
             }
         }
         if let limit = token.rateLimit {
-            let reading = limiter.take(digest, limit, now: now, spend: verdict.status == .ok)
+            let reading = limiter.take(digest, limit, now: now, spend: counting && verdict.status == .ok)
             if !reading.allowed {
                 verdict.status = .rateLimited
                 verdict.retryAfterMS = reading.retryAfterMS
@@ -62,7 +64,9 @@ final class Verifier: Sendable {
             verdict.rateRemaining = reading.remaining
             verdict.rateResetMS = reading.resetMS
         }
-        if verdict.status == .ok {
+        if !counting {
+            return verdict
+        } else if verdict.status == .ok {
             usage.recordUse(token, scopes: used, at: now)
         } else {
             usage.recordDenial(token.tokenID, status: verdict.status, subject: verdict.subject,

@@ -29,6 +29,10 @@ struct Run {
     }
 }
 
+struct MissingBinary: Error, CustomStringConvertible {
+    let description: String
+}
+
 enum Console {
     static var binary: URL {
         if let path = ProcessInfo.processInfo.environment["TOKENAUTH_CLI"], !path.isEmpty {
@@ -47,6 +51,9 @@ enum Console {
     static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
                     directory: URL? = nil) throws -> Run {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tokenauth-cli-run-\(UUID().uuidString)")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw MissingBinary(description: "no tokenauth binary at \(binary.path): build it (swift build --product tokenauth-cli) or set TOKENAUTH_CLI")
+        }
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")

@@ -31,4 +31,17 @@ final class IndexTests: XCTestCase {
         XCTAssertEqual(verdict.status, .ok)
         XCTAssertEqual(store.index.count, 1)
     }
+
+    func testInspectingATokenLeavesNoTrace() throws {
+        let store = try TokenStore.open(path: path)
+        defer { store.close() }
+        let issued = try store.createToken(actor: nil, spec: TokenSpec(name: "a", kind: .service, scopes: "tickets:read", rateLimit: 1))
+        for _ in 0..<3 {
+            XCTAssertEqual(issued.secret.withUnsafeBytes { store.inspect(credential: $0) }.status, .ok)
+        }
+        XCTAssertEqual(issued.secret.withUnsafeBytes { store.verify(credential: $0, requiredScopes: nil) }.status, .ok)
+        let stats = try store.stats(actor: nil, tokenID: issued.id, sinceMS: 0)
+        XCTAssertTrue(stats.contains("\"use_count\":1,"), stats)
+        XCTAssertEqual(store.tokenPrefix, "tka")
+    }
 }

@@ -355,6 +355,26 @@ static void url_encode_into(char **p, char *end, const char *s) {
     **p = '\0';
 }
 
+/* MHD hands the handler an unescaped path: escape it again for the upstream request line, so
+   that a "%20" or "%0D%0A" in the client's path can never split or inject into that request. */
+static bool escape_path(char *out, size_t cap, const char *path) {
+    static const char hex[] = "0123456789ABCDEF";
+    static const char keep[] = "-._~!$&'()*+,;=:@/";
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (n + 4 > cap) return false;
+        if (isalnum(*p) || (*p && strchr(keep, *p))) {
+            out[n++] = (char)*p;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[*p >> 4];
+            out[n++] = hex[*p & 15];
+        }
+    }
+    out[n] = '\0';
+    return true;
+}
+
 struct query_builder {
     char *p, *end;
     bool first;
@@ -384,10 +404,12 @@ static int forward(struct MHD_Connection *conn, const char *method, const char *
     struct query_builder q = {query, query + sizeof query, true};
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &q);
     const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    char path[4096];
+    if (!escape_path(path, sizeof path, url)) return -1;
     char req[8192];
     int n = snprintf(req, sizeof req,
                      "%s %s%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s%s%s%s%s%sContent-Length: %zu\r\n\r\n",
-                     method, url, query, g_upstream_port,
+                     method, path, query, g_upstream_port,
                      subject ? "X-Token-Subject: " : "", subject ? subject : "", subject ? "\r\n" : "",
                      ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "", body_len);
     if (n < 0 || (size_t)n >= sizeof req) return -1;

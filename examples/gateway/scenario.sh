@@ -94,7 +94,7 @@ forbidden=$(ctl error-json TA_FORBIDDEN)
 too_many=$(ctl error-json TA_RATE_LIMITED)
 
 row=0
-fmt='%-3s %-31s %-22s %-13s %-4s %-4s %-18s %-2s %s\n'
+fmt='%-3s %-31s %-32s %-13s %-4s %-4s %-18s %-2s %s\n'
 printf '\ngateway %s  (libtokenauth %s)\n\n' "$base" "$(ctl version)"
 printf "$fmt" '#' 'case' 'request' 'token' 'want' 'got' 'reason' 'ok' 'detail'
 printf "$fmt" '--' '----' '-------' '-----' '----' '---' '------' '--' '------'
@@ -104,7 +104,7 @@ header() { grep -i "^$1:" "$work/head" | head -1 | cut -d: -f2- | sed 's/^ *//; 
 # req CASE METHOD PATH CREDENTIAL WANT_HTTP WANT_REASON [CHECK...]
 #   CREDENTIAL: "" for no Authorization header, "raw:VALUE" for that exact header value, or a
 #   secret (sent as "Bearer SECRET"). CHECKs: "body=EXACT", "body~SUBSTRING",
-#   "hdr:NAME=EXACT", "hdr:NAME~SUBSTRING", "nohdr:NAME".
+#   "hdr:NAME=EXACT", "hdr:NAME~SUBSTRING", "hdr:NAME%REGEX", "nohdr:NAME".
 req() {
     local name=$1 method=$2 path=$3 cred=$4 want=$5 want_reason=$6
     shift 6
@@ -134,11 +134,14 @@ req() {
         case "$c" in
             body=*) [ "$body" = "${c#body=}" ] || { ok=0; why+=" body"; } ;;
             body~*) [[ "$body" == *"${c#body~}"* ]] || { ok=0; why+=" body lacks ${c#body~}"; } ;;
-            hdr:*) # hdr:NAME=EXACT or hdr:NAME~SUBSTRING (the first '=' or '~' splits)
-                spec=${c#hdr:}; name_=${spec%%[=~]*}; op=${spec:${#name_}:1}; val=${spec:${#name_}+1}
+            hdr:*) # hdr:NAME=EXACT, hdr:NAME~SUBSTRING or hdr:NAME%REGEX (the first of = ~ % splits)
+                spec=${c#hdr:}; name_=${spec%%[=~%]*}; op=${spec:${#name_}:1}; val=${spec:${#name_}+1}
                 have=$(header "$name_")
-                if [ "$op" = "=" ]; then [ "$have" = "$val" ]; else [[ "$have" == *"$val"* ]]; fi ||
-                    { ok=0; why+=" $name_: '$have'"; } ;;
+                case "$op" in
+                    =) [ "$have" = "$val" ] ;;
+                    "~") [[ "$have" == *"$val"* ]] ;;
+                    *) [[ "$have" =~ $val ]] ;;
+                esac || { ok=0; why+=" $name_: '$have'"; } ;;
             nohdr:*) [ -z "$(header "${c#nohdr:}")" ] || { ok=0; why+=" has ${c#nohdr:}"; } ;;
         esac
     done
@@ -164,6 +167,8 @@ req "valid personal token" GET /api/tickets "$alice_tok" 200 TA_OK \
     'body~"subject":"alice"' nohdr:RateLimit
 req "same token, write route" POST /api/tickets "$alice_tok" 201 TA_OK 'body~"method":"POST"'
 req "service token" GET /api/tickets/42 "$svc_tok" 200 TA_OK "body~\"subject\":\"$svc_id\""
+req "CR LF in the path, escaped" GET "/api/tickets/%0D%0AX-Evil:1" "$carol_tok" 200 TA_OK \
+    'body~"subject":"carol"' 'body~/api/tickets/__X-Evil:1'
 req "any valid token (route '-')" GET /api/whoami "$carol_tok" 200 TA_OK 'body~"subject":"carol"'
 req "no Authorization header" GET /api/tickets "" 401 TA_MALFORMED "body=$unauthorized" \
     'hdr:WWW-Authenticate=Bearer realm="api"'
@@ -188,7 +193,7 @@ req "rate limit 2/min: 1st" GET /api/tickets "$limited_tok" 200 TA_OK \
     'hdr:RateLimit-Policy="default";q=2;w=60' 'hdr:RateLimit~"default";r=1;t='
 req "rate limit 2/min: 2nd" GET /api/tickets "$limited_tok" 200 TA_OK 'hdr:RateLimit~"default";r=0;t='
 req "rate limit 2/min: 3rd" GET /api/tickets "$limited_tok" 429 TA_RATE_LIMITED "body=$too_many" \
-    'hdr:Retry-After=30' 'hdr:RateLimit-Policy="default";q=2;w=60' 'hdr:RateLimit~"default";r=0;t='
+    'hdr:Retry-After%^(2[0-9]|30)$' 'hdr:RateLimit-Policy="default";q=2;w=60' 'hdr:RateLimit~"default";r=0;t='
 req "public route, no token" GET /noauth/ping "" 200 - 'body~"subject":null'
 req "public route ignores a token" GET /noauth/ping "$alice_tok" 200 - 'body~"subject":null'
 req "route not configured" GET /api/secret "$alice_tok" 404 - 'body~"success":false'

@@ -180,8 +180,10 @@ int main(void)
     {
         char header[128];
         ta_verdict v;
-        CHECK_STATUS(ta_token_get(store, NULL, secret, &out), TA_NOT_FOUND); /* a secret used as an id */
-        CHECK(strstr(ta_last_error(), secret + 5) == NULL);
+        /* A secret passed by mistake where an id belongs must not be echoed into logs. */
+        CHECK_STATUS(ta_token_get(store, NULL, secret, &out), TA_NOT_FOUND);
+        th_result(strstr(ta_last_error(), secret + 5) == NULL, __FILE__, __LINE__,
+                  "ta_last_error() after ta_token_get(store, NULL, <secret as token_id>) must not contain the secret");
         snprintf(header, sizeof header, "Basic %s", secret);
         CHECK_STATUS(ta_verify(store, header, NULL, &v), TA_MALFORMED);
         CHECK(strstr(ta_last_error(), secret + 5) == NULL);

@@ -29,18 +29,24 @@ final class StoreClock: Sendable {
     }
 }
 
-/// UTC calendar days, as used by the per-day usage statistics.
-enum UTCDay {
-    static let millisecondsPerDay: Int64 = 86_400_000
+/// UTC calendar days, as used by the per-day usage statistics (and the console's dates).
+public enum UTCDay {
+    public static let millisecondsPerDay: Int64 = 86_400_000
 
     /// The day number (days since 1970-01-01) containing `ms`.
-    static func day(of ms: Int64) -> Int64 {
+    public static func day(of ms: Int64) -> Int64 {
         let (q, r) = ms.quotientAndRemainder(dividingBy: millisecondsPerDay)
         return r < 0 ? q - 1 : q
     }
 
-    /// "YYYY-MM-DD" for a day number (Howard Hinnant's civil_from_days).
-    static func format(_ day: Int64) -> String {
+    /// "YYYY-MM-DD" for a day number.
+    public static func format(_ day: Int64) -> String {
+        let (y, m, d) = civil(day)
+        return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
+    }
+
+    /// (year, month, day) of a day number (Howard Hinnant's civil_from_days).
+    public static func civil(_ day: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = day + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -49,8 +55,7 @@ enum UTCDay {
         let mp = (5 * doy + 2) / 153
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
     private static func pad(_ value: Int64, _ width: Int) -> String {
