@@ -161,21 +161,25 @@ deps:
 	$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
 
 # ---------------------------------------------------------------- test / demo / bench drivers
-# Each runs every target of its list, even after a failure, then reports the ones that failed.
-run_all = failed=; for t in $(2); do echo "==> $$t"; $(MAKE) --no-print-directory $$t || failed="$$failed $$t"; done; \
+# Each builds the library and the private installation once, then runs every target of its list
+# against that very library (-o: a source edited meanwhile does not rebuild it halfway through),
+# even after a failure, and finally names the targets that failed.
+prepare_run = $(MAKE) --no-print-directory lib install-test-prefix
+run_all = failed=; for t in $(2); do echo "==> $$t"; \
+        $(MAKE) --no-print-directory -o $(LIBRARY) $$t || failed="$$failed $$t"; done; \
     if [ -n "$$failed" ]; then echo "make $(1): FAILED:$$failed"; exit 1; fi; \
     echo "make $(1): all $(words $(2)) targets passed ($(2))"
 
 test: deps
-	@$(MAKE) --no-print-directory lib
+	@$(prepare_run)
 	@$(call run_all,test,$(TEST_TARGETS))
 
 demo: deps
-	@$(MAKE) --no-print-directory lib
+	@$(prepare_run)
 	@$(call run_all,demo,$(DEMO_TARGETS))
 
 bench: deps
-	@$(MAKE) --no-print-directory lib
+	@$(prepare_run)
 	@$(if $(strip $(BENCH_TARGETS)),$(call run_all,bench,$(BENCH_TARGETS)),echo "make bench: no benchmarks defined")
 
 # ---------------------------------------------------------------- tests owned here

@@ -52,6 +52,19 @@ struct TokenFormat: Sendable {
         return out
     }
 
+    /// The public hint of `value` when it is a secret token of *any* prefix (the published format with a
+    /// valid checksum), else nil. Used so that a secret passed where an id belongs is never echoed
+    /// in an error message or written to the audit log.
+    static func secretHint(_ value: String) -> String? {
+        let bytes = Array(value.utf8)
+        guard let underscore = bytes.firstIndex(of: UInt8(ascii: "_")), (3...9).contains(underscore) else { return nil }
+        let prefix = bytes[..<(underscore - 1)]
+        guard prefix.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) else { return nil }
+        let format = TokenFormat(prefix: String(decoding: prefix, as: UTF8.self))
+        guard bytes.withUnsafeBytes({ format.check($0) }) != nil else { return nil }
+        return String(decoding: bytes.prefix(format.hintLength), as: UTF8.self) + "…"
+    }
+
     /// The kind a well-formed token of this store declares, or nil when the bytes are not such a token
     /// (wrong prefix, kind letter, length, alphabet or checksum). Touches no storage; one pass.
     func check(_ token: UnsafeRawBufferPointer) -> TokenKind? {

@@ -13,13 +13,21 @@ public final class TokenStore: Sendable {
     private let flusher: Locked<PeriodicTask?> = Locked(nil)
 
     /// Opens (creating if needed) the database at `path`; ":memory:" gives a private in-memory store.
+    /// The longest path accepted (Linux's PATH_MAX).
+    static let maximumPathBytes = 4096
+
     public static func open(path: String, configuration: StoreConfiguration = StoreConfiguration()) throws -> TokenStore {
         if let prefix = configuration.tokenPrefix, !TokenFormat.isValidPrefix(prefix) {
             throw TokenAuthError.invalid("token_prefix must be 2..8 lowercase ASCII letters")
         }
         guard !path.isEmpty else { throw TokenAuthError.invalid("path is empty") }
-        let backend = try SQLiteBackend(path: path, requestedPrefix: configuration.tokenPrefix,
-                                        busyTimeoutMS: configuration.busyTimeout)
+        guard path.utf8.count <= maximumPathBytes else {
+            throw TokenAuthError.invalid("path is longer than \(maximumPathBytes) bytes")
+        }
+        // A postgresql:// or postgres:// URI opens the fleet backend; anything else is a SQLite path.
+        let backend: any StorageBackend = try PostgresBackend.handles(path)
+            ? PostgresBackend(uri: path, requestedPrefix: configuration.tokenPrefix, busyTimeoutMS: configuration.busyTimeout)
+            : SQLiteBackend(path: path, requestedPrefix: configuration.tokenPrefix, busyTimeoutMS: configuration.busyTimeout)
         do {
             let store = try TokenStore(backend: backend, configuration: configuration)
             try store.startFlusher()

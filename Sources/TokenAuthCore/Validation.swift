@@ -13,6 +13,9 @@ enum Validate {
         guard bytes.allSatisfy(isIdentifierByte) else {
             throw TokenAuthError.invalid("\(what) may only contain A-Z a-z 0-9 . _ @ : -")
         }
+        if let hint = TokenFormat.secretHint(value) {
+            throw TokenAuthError.invalid("\(what) is a token secret (\(hint)), not an identifier: pass the token's id (tok_…), never its secret")
+        }
         return value
     }
 
@@ -58,9 +61,10 @@ enum Validate {
         return value
     }
 
-    /// A short, safe rendering of a user-supplied value for an error message (never used for
-    /// credentials): at most 64 characters, control characters replaced.
+    /// A short, safe rendering of a user-supplied value for an error message: at most 64
+    /// characters, control characters replaced, and a token secret shown only as its hint.
     static func printable(_ value: String) -> String {
+        if let hint = TokenFormat.secretHint(value) { return hint }
         var out = ""
         for scalar in value.unicodeScalars.prefix(64) {
             out.unicodeScalars.append(scalar.value < 0x20 || scalar.value == 0x7F ? "?" : scalar)

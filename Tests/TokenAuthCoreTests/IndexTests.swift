@@ -44,4 +44,26 @@ final class IndexTests: XCTestCase {
         XCTAssertTrue(stats.contains("\"use_count\":1,"), stats)
         XCTAssertEqual(store.tokenPrefix, "tka")
     }
+
+    func testASecretPassedAsAnIdentifierIsRefusedAndNeverEchoed() throws {
+        let store = try TokenStore.open(path: path)
+        defer { store.close() }
+        let issued = try store.createToken(actor: nil, spec: TokenSpec(name: "a", kind: .service, scopes: "tickets:read"))
+        let secret = String(decoding: issued.secret, as: UTF8.self)
+        for call in [{ _ = try store.getToken(actor: nil, tokenID: secret) },
+                     { _ = try store.getToken(actor: secret, tokenID: issued.id) },
+                     { try store.putMember(secret, permissions: "") },
+                     { try store.defineScope(secret, implies: nil, description: nil) }] {
+            XCTAssertThrowsError(try call()) { error in
+                let failure = error as? TokenAuthError
+                XCTAssertEqual(failure?.status, .invalidArgument)
+                XCTAssertFalse(failure?.message.contains(secret) ?? true)
+                XCTAssertFalse(failure?.message.contains(String(secret.dropFirst(12))) ?? true)
+            }
+        }
+        XCTAssertEqual(try store.audit(actor: nil, query: "event=iam.denied"), "[]")
+        XCTAssertThrowsError(try TokenStore.open(path: String(repeating: "a", count: 5000))) { error in
+            XCTAssertEqual((error as? TokenAuthError)?.status, .invalidArgument)
+        }
+    }
 }

@@ -157,14 +157,15 @@ static inline void rel_remove_tree(const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
-    char path[512];
+    char path[1024];
     struct stat st;
     if (!d)
         return;
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path)
+            continue;
         if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
             chmod(path, 0700);
             rel_remove_tree(path);

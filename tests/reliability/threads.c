@@ -205,19 +205,32 @@ static void *reader(void *arg)
         char *json = NULL;
         int n = atomic_load(&nslots);
         int i = n ? (int)rel_below(&rng, (unsigned)n) : 0;
+        ta_status st;
         switch (rel_below(&rng, 6)) {
-        case 0: json_check("ta_token_get", ta_token_get(store, NULL, slots[i].id, &json), json); break;
-        case 1: json_check("ta_token_stats", ta_token_stats(store, NULL, slots[i].id, 0, &json), json); break;
-        case 2: json_check("ta_token_list", ta_token_list(store, "alice", "kind=personal status=active", &json), json); break;
-        case 3: json_check("ta_audit", ta_audit(store, NULL, "limit=50", &json), json); break;
+        case 0:
+            st = ta_token_get(store, NULL, slots[i].id, &json);
+            json_check("ta_token_get", st, json);
+            break;
+        case 1:
+            st = ta_token_stats(store, NULL, slots[i].id, 0, &json);
+            json_check("ta_token_stats", st, json);
+            break;
+        case 2:
+            st = ta_token_list(store, "alice", "kind=personal status=revoked", &json);
+            json_check("ta_token_list", st, json);
+            break;
+        case 3:
+            st = ta_audit(store, NULL, "limit=50", &json);
+            json_check("ta_audit", st, json);
+            break;
         case 4: {
-            ta_status st = ta_flush(store);
+            st = ta_flush(store);
             if (st != TA_OK)
                 mgmt_failed("ta_flush", st);
             break;
         }
         default: {
-            ta_status st = ta_record_usage(store, slots[i].id, "GET /api/tickets", 200);
+            st = ta_record_usage(store, slots[i].id, "GET /api/tickets", 200);
             if (st != TA_OK)
                 mgmt_failed("ta_record_usage", st);
             break;
@@ -313,9 +326,9 @@ int main(void)
         if ((state == REVOKED && st != TA_REVOKED) || (state == LIVE && st != TA_OK))
             wrong_state++;
     }
-    rel_note("after reopening: %d tokens, %ld TA_OK verifications counted, %ld use_count mismatches, "
+    rel_note("after %s: %d tokens, %ld TA_OK verifications counted, %ld use_count mismatches, "
              "%ld tokens in the wrong state",
-             n, total_ok, mismatched, wrong_state);
+             memory ? "the run (same handle)" : "reopening", n, total_ok, mismatched, wrong_state);
     CHECK(mismatched == 0);
     CHECK(wrong_state == 0);
     ta_close(store);
