@@ -19,9 +19,12 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL",
                        providers: [.apt(["libssl-dev"])]),
+        // libpq, for the PostgreSQL backend (a postgresql:// URI given to ta_open).
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
         // The public C header, imported so that `@c @implementation` checks every export against it.
         .systemLibrary(name: "CTokenAuth", path: "include"),
-        .target(name: "TokenAuthCore", dependencies: ["CSQLite", "COpenSSL"]),
+        .target(name: "TokenAuthCore", dependencies: ["CSQLite", "COpenSSL", "CLibPQ"]),
         .target(name: "TokenAuth", dependencies: ["CTokenAuth", "TokenAuthCore"], exclude: ["tokenauth.map"]),
         .testTarget(name: "TokenAuthCoreTests", dependencies: ["TokenAuthCore"]),
         .testTarget(name: "TokenAuthABITests", dependencies: ["TokenAuth", "CTokenAuth"]),

@@ -82,6 +82,23 @@ def load_library() -> ctypes.CDLL:
     return lib
 
 
+def loaded_library():
+    """(path, first 16 hex digits of the SHA-256) of the libtokenauth this process has mapped."""
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            parts = line.split(None, 5)
+            if len(parts) == 6 and "libtokenauth" in parts[5]:
+                path = parts[5].strip()
+                for source in (f"/proc/self/map_files/{parts[0]}", path):
+                    try:
+                        with open(source, "rb") as f:
+                            return path, hashlib.sha256(f.read()).hexdigest()[:16]
+                    except OSError:
+                        continue
+                return path, "?"
+    return "?", "?"
+
+
 def binding_store_class():
     """tokenauth.Store from bindings/python, if it imports; else None."""
     src = Path(__file__).resolve().parent.parent / "bindings" / "python" / "src"
@@ -139,7 +156,9 @@ def main() -> int:
         base.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="tokenauth-pybench.", dir=str(base) if base else None))
     db = work / "bench-py.db"
-    print(f"# python_bench: libtokenauth {lib.ta_version().decode()}, Python {sys.version.split()[0]}, "
+    lib_path, lib_hash = loaded_library()
+    print(f"# python_bench: libtokenauth {lib.ta_version().decode()} ({lib_path}, sha256 {lib_hash}…), "
+          f"Python {sys.version.split()[0]}, "
           f"N = {n} tokens, {args.runs} run(s), {ops} timed ops per measurement")
     try:
         store = ctypes.c_void_p()
@@ -204,6 +223,9 @@ def main() -> int:
         for run in range(args.runs):
             order = list(tokens)
             rng.shuffle(order)
+            # Fresh copies, allocated in the shuffled order: reading the presented token is then
+            # (nearly) sequential, as a request buffer would be, while the lookups stay random.
+            order = [bytes(bytearray(t)) for t in order]
             fns = {"floor": (floor, ops), "ctypes": (via_ctypes, ops)}
             if bstore:
                 fns["binding"] = (via_binding, min(ops, 200000))

@@ -161,26 +161,39 @@ static void make_malformed(char *out, const char *token) {
 
 /* ------------------------------------------------------------------ token pools */
 
+/* A pool keeps its tokens twice: `tok` in creation order, and `seq`, the "request stream": the same
+   tokens copied in a random permutation. Measurements read `seq` front to back, so that the presented
+   token is in cache as it is in a gateway's request buffer, while the lookup of its digest in the
+   floor's table or in the library's index goes to a random place. */
 typedef struct {
-    char *tok;      /* n slots of SLOT bytes */
-    uint32_t *perm; /* the shuffled access order */
+    char *tok; /* n slots of SLOT bytes */
+    char *seq; /* the same, shuffled */
     size_t n;
 } pool;
 
-static inline const char *pool_at(const pool *p, size_t i) { return p->tok + (size_t)p->perm[i % p->n] * SLOT; }
+static inline const char *pool_at(const pool *p, size_t i) { return p->seq + (i % p->n) * SLOT; }
 
 static pool pool_new(size_t n) {
-    pool p = {xmalloc(n * SLOT), NULL, n};
+    pool p = {xmalloc(n * SLOT), xmalloc(n * SLOT), n};
     memset(p.tok, 0, n * SLOT);
+    memset(p.seq, 0, n * SLOT);
     return p;
+}
+
+/* A new random order (a permutation of the same tokens). */
+static void pool_shuffle(pool *p) {
+    uint32_t *perm = permutation(p->n);
+    for (size_t i = 0; i < p->n; i++) memcpy(p->seq + i * SLOT, p->tok + (size_t)perm[i] * SLOT, SLOT);
+    free(perm);
 }
 
 static void pool_free(pool *p) {
     if (p->tok) OPENSSL_cleanse(p->tok, p->n * SLOT);
+    if (p->seq) OPENSSL_cleanse(p->seq, p->n * SLOT);
     free(p->tok);
-    free(p->perm);
+    free(p->seq);
     p->tok = NULL;
-    p->perm = NULL;
+    p->seq = NULL;
 }
 
 /* ------------------------------------------------------------------ the floor */
@@ -432,7 +445,7 @@ static timing naive_loop(sqlite3 *db, EVP_MD_CTX *ctx, const pool *p, size_t sta
 
 enum { M_FLOOR, M_FLOOR_MISS, M_HOT, M_HOT_NOSCOPE, M_UNK_REP, M_UNK_NEW, M_MALFORMED, M_FORBIDDEN, M_RATE,
        M_COLD_MEAN, M_COLD_P50, M_COLD_P99, M_COLD_MAX, M_T1, M_TN, M_FLOOR_T1, M_FLOOR_TN, M_NAIVE_SEL,
-       M_NAIVE_NORMAL, M_NAIVE_FULL, M_OPEN, M_RSS_TOKEN, M_COUNT };
+       M_NAIVE_NORMAL, M_NAIVE_FULL, M_OPEN, M_CLOSE, M_RSS_TOKEN, M_COUNT };
 
 static double res[M_COUNT][MAX_RUNS];
 static int nres[M_COUNT];
@@ -529,6 +542,40 @@ static double ratio_paired(int m) {
     double r[MAX_RUNS];
     for (int i = 0; i < nres[m]; i++) r[i] = res[m][i] / paired_floor[m][i];
     return median(r, nres[m]);
+}
+
+/* The SHA-256 (first 16 hex digits) and path of the libtokenauth this process has mapped, read through
+   /proc/self/map_files, so that it names the very file in use even if the build replaced it since. */
+static void loaded_library(char *path, size_t path_n, char *hash, size_t hash_n) {
+    char line[4608], range[128] = "";
+    snprintf(path, path_n, "?");
+    snprintf(hash, hash_n, "?");
+    FILE *maps = fopen("/proc/self/maps", "r");
+    while (maps && fgets(line, sizeof line, maps)) {
+        char *name = strchr(line, '/');
+        if (!name || !strstr(name, "libtokenauth")) continue;
+        name[strcspn(name, "\n")] = 0;
+        snprintf(path, path_n, "%s", name);
+        sscanf(line, "%127s", range);
+        break;
+    }
+    if (maps) fclose(maps);
+    if (!range[0]) return;
+    char proc[256];
+    snprintf(proc, sizeof proc, "/proc/self/map_files/%s", range);
+    FILE *f = fopen(proc, "rb");
+    if (!f) f = fopen(path, "rb");
+    if (!f) return;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    unsigned char buf[65536], d[32];
+    unsigned int len = 0;
+    size_t got;
+    EVP_DigestInit_ex2(c, sha256_md, NULL);
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) EVP_DigestUpdate(c, buf, got);
+    EVP_DigestFinal_ex(c, d, &len);
+    EVP_MD_CTX_free(c);
+    fclose(f);
+    for (int i = 0; i < 8 && (size_t)(2 * i + 2) < hash_n; i++) snprintf(hash + 2 * i, 3, "%02x", d[i]);
 }
 
 /* ------------------------------------------------------------------ main */
@@ -656,8 +703,10 @@ int main(int argc, char **argv) {
         if (f) fclose(f);
         double load[3] = {0, 0, 0};
         getloadavg(load, 3);
-        printf("# verify_bench: libtokenauth %s, OpenSSL %s, SQLite %s\n", ta_version(),
-               OpenSSL_version(OPENSSL_VERSION), sqlite3_libversion());
+        char lib_path[4096], lib_hash[40];
+        loaded_library(lib_path, sizeof lib_path, lib_hash, sizeof lib_hash);
+        printf("# verify_bench: libtokenauth %s (%s, sha256 %s…), OpenSSL %s, SQLite %s\n", ta_version(), lib_path,
+               lib_hash, OpenSSL_version(OPENSSL_VERSION), sqlite3_libversion());
         printf("# machine: %ld CPUs online, %s, %.1f GiB RAM; load average %.2f %.2f %.2f at start\n",
                sysconf(_SC_NPROCESSORS_ONLN), model,
                (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024 * 1024), load[0],
@@ -707,7 +756,7 @@ int main(int argc, char **argv) {
     }
 
     /* ---- the floor's table and the naive database, from the same digests */
-    double naive_build_s = 0;
+    double naive_build_s = 0, wal_max = 0;
     sqlite3 *naive = NULL;
     {
         uint8_t *digests = xmalloc(n * 32);
@@ -734,17 +783,12 @@ int main(int argc, char **argv) {
     for (int run = 0; run < runs; run++) {
         progress("run %d/%d", run + 1, runs);
         /* A fresh shuffled order per run, shared by the floor and the library. */
-        free(tokens.perm);
-        tokens.perm = permutation(n);
-        free(unknown.perm);
-        unknown.perm = permutation(unk_n);
-        free(malformed.perm);
-        malformed.perm = permutation(unk_n);
-        free(rated.perm);
-        rated.perm = permutation(rate_n);
+        pool_shuffle(&tokens);
+        pool_shuffle(&unknown);
+        pool_shuffle(&malformed);
+        pool_shuffle(&rated);
         for (size_t i = 0; i < unk_n; i++) make_unknown(fresh.tok + i * SLOT, "tka", 's');
-        free(fresh.perm);
-        fresh.perm = permutation(unk_n);
+        pool_shuffle(&fresh);
 
         /* ta_open of the N-token database: median of 5 opens. */
         {
@@ -833,7 +877,16 @@ int main(int argc, char **argv) {
             if (bad) bad_status[M_TN] = TA_UNKNOWN_TOKEN;
             bad_total[M_FLOOR_TN] += fbad;
         }
+        {
+            /* The database's WAL file as the measurements leave it (before ta_close). */
+            char wal[4300];
+            struct stat stw;
+            snprintf(wal, sizeof wal, "%s-wal", db_path);
+            if (stat(wal, &stw) == 0 && (double)stw.st_size > wal_max) wal_max = (double)stw.st_size;
+        }
+        uint64_t tc = now_ns();
         ta_close(s);
+        put(M_CLOSE, (double)(now_ns() - tc));
 
         /* The naive baseline: SELECT only, then SELECT + UPDATE with synchronous NORMAL and FULL. */
         {
@@ -935,6 +988,9 @@ int main(int argc, char **argv) {
     }
     printf("| peak RSS of the benchmark process (getrusage; includes the floor table, the naive "
            "database's cache and %zu secrets) | %.1f MiB | | |\n", n, (double)ru.ru_maxrss / 1024.0);
+    printf("| ta_close of the measured handle (writes the usage still buffered; median of runs) | %.1f ms | | |\n",
+           med(M_CLOSE) / 1e6);
+    printf("| largest WAL file of the token database before ta_close | %.1f MiB | | |\n", wal_max / 1048576.0);
     printf("| naive table build (one transaction, %zu rows + unique index) | %.1f s | | |\n", n, naive_build_s);
     printf("\nload average at the end: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
 

@@ -290,12 +290,23 @@ static bool any_secret_in(const char *text)
     return false;
 }
 
+/* FUZZ_OPS_STATS=1: at exit, how many calls of each status the inputs made (to see that the
+   inputs reach the interesting paths). */
+static long stat_calls, stat_ok, stat_verified;
+static void print_stats(void)
+{
+    fprintf(stderr, "fuzz_ops: %ld calls, %ld returned TA_OK, %ld model verifications\n", stat_calls, stat_ok,
+            stat_verified);
+}
+
 /* After every call: the status is one this store may give, ta_last_error is right, outs are NULL
    on failure and JSON when asked for. */
 static void after(const char *call, ta_status st, char **outs[], int nouts, bool json)
 {
     char detail[160];
     const char *e = ta_last_error();
+    stat_calls++;
+    stat_ok += st == TA_OK;
     snprintf(detail, sizeof detail, "%s -> %s", call, ta_status_name(st));
     if (st == TA_STORAGE_ERROR || st == TA_INTERNAL_ERROR)
         die("a storage or internal error on a healthy in-memory store", detail);
@@ -353,6 +364,7 @@ static void verify_expect(const token_m *t, const char *cred, const char *scopes
     ta_verdict v;
     ta_status st = ta_verify(S, cred, scopes, &v);
     char detail[200];
+    stat_verified++;
     snprintf(detail, sizeof detail, "verify %s (%s) scopes \"%s\": got %s, model says %s", t->id,
              t->kind == TA_KIND_PERSONAL ? MEMBER[t->owner] : "service", scopes ? scopes : "(null)",
              ta_status_name(st), ta_status_name(want));
@@ -1068,6 +1080,10 @@ static void sweep(bool full)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static int once;
+    if (!once && getenv("FUZZ_OPS_STATS"))
+        atexit(print_stats);
+    once = 1;
     memset(&M, 0, sizeof M);
     memset(trace, 0, sizeof trace);
     IN = data;

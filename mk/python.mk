@@ -29,6 +29,7 @@ $(PY): | deps-python
 
 test-python: lib $(PY)
 	$(PY) -m pip install $(PIP_QUIET) --force-reinstall --no-deps ./bindings/python
+	@rm -rf bindings/python/build bindings/python/src/tokenauth.egg-info  # pip's in-tree build leftovers
 	@$(PY) -c 'import pytest, hypothesis, flask' >/dev/null 2>&1 || \
 	    $(PY) -m pip install $(PIP_QUIET) 'pytest>=7' 'hypothesis>=6' 'flask>=2'
 	cd bindings/python && TOKENAUTH_LIBRARY=$(PY_TEST_LIBRARY) $(abspath $(PY)) -m pytest -p no:cacheprovider tests

@@ -351,10 +351,36 @@ struct NewToken {
 class ABITestCase: XCTestCase {
     private var openStores: [OpaquePointer] = []
     private var tempPaths: [String] = []
+    private var tempSchemas: [String] = []
+
+    /// With TOKENAUTH_TEST_DATABASE_URL set (a postgresql:// URI, `make test-postgres`), the suite
+    /// runs against PostgreSQL: every tempPath() is a fresh schema of that database, dropped in
+    /// tearDown. Unset, every store is a SQLite file, as always.
+    static let postgresURL: String? = {
+        guard let url = ProcessInfo.processInfo.environment["TOKENAUTH_TEST_DATABASE_URL"], !url.isEmpty else { return nil }
+        return url
+    }()
+
+    /// Tests about SQLite files (they write a file at tempPath() first): skipped on PostgreSQL.
+    static let sqliteFileTests = [
+        "testGarbageFileIsStorageError", "testTextFileIsStorageError", "testForeignSQLiteDatabaseIsConflict",
+        "testEmptyFileBecomesAStore", "testEveryStatusIsReachable",
+    ]
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        if Self.postgresURL != nil, Self.sqliteFileTests.contains(where: { name.contains($0) }) {
+            throw XCTSkip("writes a SQLite file at tempPath(); not applicable to PostgreSQL")
+        }
+    }
 
     override func tearDown() {
         for s in openStores.reversed() { ta_close(s) }
         openStores.removeAll()
+        if let url = Self.postgresURL, !tempSchemas.isEmpty {
+            Self.psql(url, "DROP SCHEMA " + tempSchemas.joined(separator: ", ") + " CASCADE")
+            tempSchemas.removeAll()
+        }
         for p in tempPaths {
             for suffix in ["", "-wal", "-shm", "-journal"] {
                 try? FileManager.default.removeItem(atPath: p + suffix)
@@ -364,12 +390,34 @@ class ABITestCase: XCTestCase {
         super.tearDown()
     }
 
-    /// A unique path under the temporary directory, removed (with -wal/-shm) in tearDown.
+    /// A unique path under the temporary directory, removed (with -wal/-shm) in tearDown; on
+    /// PostgreSQL, the URI of a fresh schema (search_path set through libpq's `options`).
     func tempPath() -> String {
+        if let url = Self.postgresURL {
+            let schema = "ta_" + UUID().uuidString.lowercased().filter { $0 != "-" }
+            Self.psql(url, "CREATE SCHEMA \(schema)")
+            tempSchemas.append(schema)
+            return url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D" + schema
+        }
         let p = FileManager.default.temporaryDirectory
             .appendingPathComponent("tokenauth-abitest-\(UUID().uuidString).db").path
         tempPaths.append(p)
         return p
+    }
+
+    /// Runs one SQL command with psql (the test target does not link libpq itself).
+    static func psql(_ url: String, _ sql: String, file: StaticString = #filePath, line: UInt = #line) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", url, "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", "SET client_min_messages = warning; " + sql]
+        process.standardOutput = FileHandle.nullDevice
+        do {
+            try process.run()
+            process.waitUntilExit()
+            if process.terminationStatus != 0 { XCTFail("psql -c \"\(sql)\" failed", file: file, line: line) }
+        } catch {
+            XCTFail("cannot run psql: \(error)", file: file, line: line)
+        }
     }
 
     /// ta_open with a config (or NULL config); checks that *out_store is NULL on failure.

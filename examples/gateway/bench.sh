@@ -5,16 +5,19 @@
 #
 #   bench.sh BINDIR [SECONDS]
 #
-# Environment: BENCH_SECONDS (default 5), BENCH_THREADS (wrk threads, 2), BENCH_CONNECTIONS (32),
-# BENCH_ROUNDS (2: the routes alternate, each round runs both, the best of each counts),
-# GATEWAY_THREADS (2). The target in the issue: authentication costs <= 10%.
+# Environment: GATEWAY_BENCH_SECONDS (default 3 per run), GATEWAY_BENCH_THREADS (wrk threads, 2),
+# GATEWAY_BENCH_CONNECTIONS (32), GATEWAY_BENCH_ROUNDS (5: each round runs both routes back to
+# back; the verdict uses the median of the rounds' ratios), GATEWAY_THREADS (gateway workers, 2).
+# Besides req/s it reports the gateway's own CPU time per request (from /proc), which is much
+# steadier than req/s when something else runs on the machine; with 2 cores, wrk, the gateway and
+# its upstream share them. The target in the issue: authentication costs <= 10% of req/s.
 set -uo pipefail
 
 bin=${1:?usage: bench.sh BINDIR [SECONDS]}
-secs=${2:-${BENCH_SECONDS:-5}}
-threads=${BENCH_THREADS:-2}
-conns=${BENCH_CONNECTIONS:-32}
-rounds=${BENCH_ROUNDS:-2}
+secs=${2:-${GATEWAY_BENCH_SECONDS:-3}}
+threads=${GATEWAY_BENCH_THREADS:-2}
+conns=${GATEWAY_BENCH_CONNECTIONS:-32}
+rounds=${GATEWAY_BENCH_ROUNDS:-5}
 gw_threads=${GATEWAY_THREADS:-2}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 command -v wrk >/dev/null || { echo "bench: wrk is needed (apt-get install wrk)" >&2; exit 2; }
@@ -72,29 +75,41 @@ echo "bench: wrk -t$threads -c$conns -d${secs}s against $base (gateway threads: 
 wrk -t"$threads" -c"$conns" -d1s "$base/noauth/tickets" >/dev/null 2>&1
 wrk -t"$threads" -c"$conns" -d1s -H "Authorization: Bearer $token" "$base/api/tickets" >/dev/null 2>&1
 
+# Each round runs both routes back to back, alternating which goes first; the ratio of a round
+# compares two runs seconds apart, so load that comes and goes on the machine mostly cancels out.
+ratios=()
 best_noauth=0
 best_auth=0
 cpu_noauth=
 cpu_auth=
 for r in $(seq "$rounds"); do
-    read -r a ca la < <(run /noauth/tickets) || exit 1
-    read -r b cb lb < <(run /api/tickets -H "Authorization: Bearer $token") || exit 1
+    if [ $((r % 2)) = 1 ]; then
+        read -r a ca la < <(run /noauth/tickets) || exit 1
+        read -r b cb lb < <(run /api/tickets -H "Authorization: Bearer $token") || exit 1
+    else
+        read -r b cb lb < <(run /api/tickets -H "Authorization: Bearer $token") || exit 1
+        read -r a ca la < <(run /noauth/tickets) || exit 1
+    fi
     [ -n "$a" ] && [ -n "$b" ] || exit 1
     printf '  round %d: no auth %9.1f req/s, p50 %-7s %5.1f us CPU/req | auth %9.1f req/s, p50 %-7s %5.1f us CPU/req\n' \
         "$r" "$a" "$la" "$ca" "$b" "$lb" "$cb"
+    ratios+=("$(awk -v x="$b" -v y="$a" 'BEGIN{print x / y}')")
     best_noauth=$(awk -v x="$a" -v y="$best_noauth" 'BEGIN{print (x>y)?x:y}')
     best_auth=$(awk -v x="$b" -v y="$best_auth" 'BEGIN{print (x>y)?x:y}')
     cpu_noauth=$(awk -v x="$ca" -v y="$cpu_noauth" 'BEGIN{print (y=="" || x<y)?x:y}')
     cpu_auth=$(awk -v x="$cb" -v y="$cpu_auth" 'BEGIN{print (y=="" || x<y)?x:y}')
 done
+median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}')
 
-awk -v n="$best_noauth" -v a="$best_auth" -v cn="$cpu_noauth" -v ca="$cpu_auth" 'BEGIN {
-    ratio = a / n; overhead = (1 - ratio) * 100
-    printf "\nGET /noauth/tickets (public)             %10.1f req/s  %6.1f us gateway CPU per request\n", n, cn
-    printf "GET /api/tickets (Bearer, tickets:read)  %10.1f req/s  %6.1f us gateway CPU per request\n", a, ca
-    printf "auth/no-auth ratio %.3f: authentication costs %.1f%% of the no-auth rate (target <= 10%%): %s\n",
-           ratio, overhead, (overhead <= 10 ? "met" : "NOT met")
-    printf "gateway CPU per request: +%.1f us with authentication (+%.1f%%)\n", ca - cn, (ca / cn - 1) * 100
+awk -v n="$best_noauth" -v a="$best_auth" -v cn="$cpu_noauth" -v ca="$cpu_auth" -v m="$median" \
+    -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+    printf "\nGET /noauth/tickets (public)             best %10.1f req/s  %6.1f us gateway CPU per request\n", n, cn
+    printf "GET /api/tickets (Bearer, tickets:read)  best %10.1f req/s  %6.1f us gateway CPU per request\n", a, ca
+    printf "auth/no-auth: median ratio of the rounds %.3f, ratio of the best rates %.3f\n", m, a / n
+    printf "authentication costs %.1f%% of the no-auth rate (median; target <= 10%%): %s\n",
+           (1 - m) * 100, ((1 - m) * 100 <= 10 ? "met" : "NOT met")
+    printf "gateway CPU per request: %+.1f us with authentication (%+.1f%%); load average %s\n",
+           ca - cn, (ca / cn - 1) * 100, load
 }'
 token_id=${out%% *}
 kill -TERM "$gw_pid" 2>/dev/null && wait "$gw_pid" 2>/dev/null

@@ -1,5 +1,8 @@
 import CSQLite
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A cheap fingerprint of "everything committed so far": it differs after any commit by any
 /// connection, in any process. The verification index re-reads the change log only when it moved.
@@ -10,6 +13,10 @@ final class CommitSignal: @unchecked Sendable {
         case walIndex
         /// A counter this handle bumps after each commit (a database only it can write).
         case counter
+        /// A counter bumped after each commit of this handle and on each notification of another
+        /// host's commit (PostgreSQL LISTEN/NOTIFY); readable only while the notification
+        /// connection was confirmed alive recently enough (`trust(untilNS:)`).
+        case notified
         /// Nothing to read: the verification index stays off.
         case none
     }
@@ -17,6 +24,8 @@ final class CommitSignal: @unchecked Sendable {
     private let kind: Kind
     private let header: UnsafeRawPointer?
     private let counter = Atomic<UInt64>(0)
+    /// `.notified`: until when (CLOCK_MONOTONIC_COARSE, ns) the counter may be trusted; 0: not.
+    private let trustedUntil = Atomic<Int64>(0)
 
     private init(_ kind: Kind, header: UnsafeRawPointer? = nil) {
         self.kind = kind
@@ -29,9 +38,22 @@ final class CommitSignal: @unchecked Sendable {
 
     static func localCounter() -> CommitSignal { CommitSignal(.counter) }
 
-    /// Records a commit of this handle (only meaningful for a local counter).
+    /// Starts untrusted: the listener calls `trust(untilNS:)` once it listens.
+    static func notificationCounter() -> CommitSignal { CommitSignal(.notified) }
+
+    /// Records a commit of this handle (only meaningful for a counter), or a notified one.
     func bump() {
-        if kind == .counter { counter.add(1, ordering: .releasing) }
+        if kind == .counter || kind == .notified { counter.add(1, ordering: .releasing) }
+    }
+
+    /// `.notified`: every commit up to `deadlineNS - freshness` is known; 0 withdraws trust at once.
+    func trust(untilNS deadlineNS: Int64) { trustedUntil.store(deadlineNS, ordering: .releasing) }
+
+    /// CLOCK_MONOTONIC_COARSE in ns: a few ns through the vDSO, ticks of a few ms.
+    static func coarseNowNS() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 
     /// nil when the signal cannot be read (every verification then reads the database).
@@ -39,6 +61,9 @@ final class CommitSignal: @unchecked Sendable {
         switch kind {
         case .walIndex: header.map(WALIndexHeader.fingerprint)
         case .counter: CommitFingerprint(first: counter.load(ordering: .acquiring), second: 0)
+        case .notified:
+            trustedUntil.load(ordering: .acquiring) > Self.coarseNowNS()
+                ? CommitFingerprint(first: counter.load(ordering: .acquiring), second: 0) : nil
         case .none: nil
         }
     }

@@ -92,7 +92,7 @@ class TokenAuthMiddleware:
         environ["tokenauth.verdict"] = verdict
         environ["HTTP_X_TOKEN_SUBJECT"] = verdict.subject
         extra = list(verdict.rate_limit_headers(self._window(verdict)).items())
-        recorded = []
+        recorded: List[bool] = []
 
         def start(status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> Any:
             if not recorded:

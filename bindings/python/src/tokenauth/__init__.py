@@ -52,7 +52,7 @@ IAM_ACTIONS = ("ListAccessTokens", "ManagePersonalAccessTokens", "ManageServiceA
 
 def version() -> str:
     """``ta_version``: the loaded library's "MAJOR.MINOR.PATCH"."""
-    return _native.load().ta_version().decode("ascii")
+    return str(_native.load().ta_version().decode("ascii"))
 
 
 def library_path() -> str:

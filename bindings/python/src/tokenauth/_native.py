@@ -12,7 +12,7 @@ import ctypes.util
 import os
 import threading
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 # ------------------------------------------------------------------------------------------------
 # Layouts. These mirror the frozen ABI-1 structs of tokenauth.h field for field.
@@ -132,9 +132,9 @@ _lib: Optional[ctypes.CDLL] = None
 _loaded_from: Optional[str] = None
 
 
-def _candidates() -> List[tuple]:
+def _candidates() -> List[Tuple[str, Optional[str]]]:
     """(description, path-or-name) in lookup order."""
-    out = []
+    out: List[Tuple[str, Optional[str]]] = []
     env = os.environ.get("TOKENAUTH_LIBRARY")
     if env:
         out.append(("TOKENAUTH_LIBRARY", env))

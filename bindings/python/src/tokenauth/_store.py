@@ -6,7 +6,7 @@ import ctypes
 import json
 import os
 import threading
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Union
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union, cast
 
 from . import _native
 from ._errors import (
@@ -20,6 +20,7 @@ from ._errors import (
 from ._verdict import Verdict
 
 Text = Union[str, bytes]
+_TextLike = Union[str, bytes, bytearray, memoryview]
 Words = Union[str, bytes, Iterable[str]]
 Query = Union[str, bytes, Mapping[str, Any], None]
 
@@ -50,7 +51,7 @@ class IssuedToken(NamedTuple):
 # ----------------------------------------------------------------------------- argument helpers
 
 
-def _text(value: Optional[Text], what: str) -> Optional[bytes]:
+def _text(value: Optional[_TextLike], what: str) -> Optional[bytes]:
     """A NUL-terminated argument. None stays NULL (the library answers TA_INVALID_ARGUMENT where a
     value is required). A str is encoded as UTF-8 with lone surrogates passed through, so that the
     library, not the binding, rejects what is not valid UTF-8. An embedded NUL cannot cross a
@@ -71,7 +72,7 @@ def _text(value: Optional[Text], what: str) -> Optional[bytes]:
 def _words(value: Optional[Words], what: str) -> Optional[bytes]:
     """A space-separated list: a str/bytes as given, or an iterable of words joined by spaces."""
     if value is None or isinstance(value, (str, bytes, bytearray, memoryview)):
-        return _text(value, what)  # type: ignore[arg-type]
+        return _text(value, what)
     words = list(value)
     for w in words:
         if not isinstance(w, str):
@@ -82,7 +83,7 @@ def _words(value: Optional[Words], what: str) -> Optional[bytes]:
 def _query(value: Query, what: str) -> Optional[bytes]:
     """A filter query: a string as the library takes it, or a mapping {"kind": "service", …}."""
     if value is None or isinstance(value, (str, bytes, bytearray, memoryview)):
-        return _text(value, what)  # type: ignore[arg-type]
+        return _text(value, what)
     parts = []
     for key, val in value.items():
         k, v = str(key), str(val)
@@ -94,7 +95,7 @@ def _query(value: Query, what: str) -> Optional[bytes]:
     return _text(" ".join(parts), what)
 
 
-def _int(value: int, what: str, bounds: tuple) -> int:
+def _int(value: int, what: str, bounds: Tuple[int, int]) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what} must be int, not {type(value).__name__}")
     lo, hi = bounds
@@ -272,6 +273,12 @@ class Store:
         finally:
             self._leave()
 
+    def _call_list(self, fn: Any, *args: Any) -> List[Dict[str, Any]]:
+        return cast(List[Dict[str, Any]], self._call_json(fn, *args))
+
+    def _call_dict(self, fn: Any, *args: Any) -> Dict[str, Any]:
+        return cast(Dict[str, Any], self._call_json(fn, *args))
+
     def _call_issue(self, fn: Any, *args: Any) -> IssuedToken:
         secret, token_id = ctypes.c_void_p(), ctypes.c_void_p()
         handle = self._enter()
@@ -322,7 +329,7 @@ class Store:
 
     def scopes(self) -> List[Dict[str, Any]]:
         """``ta_scope_list``: the catalog, sorted by scope."""
-        return self._call_json(self._lib.ta_scope_list)
+        return self._call_list(self._lib.ta_scope_list)
 
     def put_member(self, member_id: Text, permissions: Words = "") -> None:
         """``ta_member_put``: creates or updates a member with these scopes and IAM actions."""
@@ -340,7 +347,7 @@ class Store:
 
     def members(self) -> List[Dict[str, Any]]:
         """``ta_member_list``: sorted by id."""
-        return self._call_json(self._lib.ta_member_list)
+        return self._call_list(self._lib.ta_member_list)
 
     # -- tokens
 
@@ -405,11 +412,11 @@ class Store:
     def list_tokens(self, query: Query = None, *, actor: Optional[Text] = None) -> List[Dict[str, Any]]:
         """``ta_token_list``: ``query`` is the library's filter string or a mapping such as
         ``{"kind": "service", "status": "active"}``."""
-        return self._call_json(self._lib.ta_token_list, _text(actor, "actor"), _query(query, "query"))
+        return self._call_list(self._lib.ta_token_list, _text(actor, "actor"), _query(query, "query"))
 
     def get_token(self, token_id: Text, *, actor: Optional[Text] = None) -> Dict[str, Any]:
         """``ta_token_get``."""
-        return self._call_json(self._lib.ta_token_get, _text(actor, "actor"), _text(token_id, "token_id"))
+        return self._call_dict(self._lib.ta_token_get, _text(actor, "actor"), _text(token_id, "token_id"))
 
     # -- the hot path
 
@@ -453,7 +460,7 @@ class Store:
 
     def stats(self, token_id: Text, *, since_ms: int = 0, actor: Optional[Text] = None) -> Dict[str, Any]:
         """``ta_token_stats``."""
-        return self._call_json(
+        return self._call_dict(
             self._lib.ta_token_stats,
             _text(actor, "actor"),
             _text(token_id, "token_id"),
@@ -463,8 +470,8 @@ class Store:
     def audit(self, query: Query = None, *, actor: Optional[Text] = None) -> List[Dict[str, Any]]:
         """``ta_audit``: ``query`` is the filter string or a mapping such as
         ``{"token": id, "event": "token.revoked", "limit": 10}``. Needs admin (or the host)."""
-        return self._call_json(self._lib.ta_audit, _text(actor, "actor"), _query(query, "query"))
+        return self._call_list(self._lib.ta_audit, _text(actor, "actor"), _query(query, "query"))
 
     def report(self, *, since_ms: int = 0, actor: Optional[Text] = None) -> Dict[str, Any]:
         """``ta_report``: the least-privilege and hygiene report."""
-        return self._call_json(self._lib.ta_report, _text(actor, "actor"), _int(since_ms, "since_ms", _INT64))
+        return self._call_dict(self._lib.ta_report, _text(actor, "actor"), _int(since_ms, "since_ms", _INT64))
