@@ -19,9 +19,9 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL",
                        providers: [.apt(["libssl-dev"])]),
-        // libpq, for the PostgreSQL backend (a postgresql:// URI given to ta_open).
-        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
-                       providers: [.apt(["libpq-dev"])]),
+        // libpq's header, for the PostgreSQL backend (a postgresql:// URI given to ta_open). The
+        // library itself is loaded with dlopen on first use, never linked (see LibPQ.swift).
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", providers: [.apt(["libpq-dev"])]),
         // The public C header, imported so that `@c @implementation` checks every export against it.
         .systemLibrary(name: "CTokenAuth", path: "include"),
         .target(name: "TokenAuthCore", dependencies: ["CSQLite", "COpenSSL", "CLibPQ"]),

@@ -5,7 +5,8 @@
  * keeps the project's binding contract (every name, signature, constant and rule of
  * shared/contract/tokenauth.h, checked by `make test`); docs/DECISIONS.md records the choices the
  * contract leaves open (token id format, audit event details, check order). Link with
- * `pkg-config --cflags --libs tokenauth`; the library needs only libc, libsqlite3 and libcrypto.
+ * `pkg-config --cflags --libs tokenauth`; the library needs only libc, libsqlite3 and libcrypto
+ * (and libpq, loaded on demand, for a PostgreSQL store).
  *
  * Secrets: generated with OpenSSL RAND_bytes, returned once, stored only as SHA-256 digests and
  * compared with CRYPTO_memcmp; never logged, never in JSON, never in ta_last_error().
@@ -124,8 +125,12 @@ typedef struct ta_config {
    assets:read), users:read, users:write (implies users:read), and admin (implies every scope,
    including scopes defined later, and every IAM action). */
 ta_status ta_open(const char *path, const ta_config *config, ta_store **out_store);
-/* (":memory:" uses SQLite's in-process memdb, which has no WAL: its verifications may wait for a
-   write in progress. Files use WAL, where they never do.) */
+/* Added to the contract: a `postgresql://` or `postgres://` URI opens a PostgreSQL store shared by
+   a fleet of hosts (libpq, loaded on first use: Debian's libpq5; see the README's "Fleets"). Same
+   semantics and statuses; every host keeps its own index, refreshed through LISTEN/NOTIFY, and
+   fails closed (TA_STORAGE_ERROR) when it cannot confirm freshness. ":memory:" uses SQLite's
+   in-process memdb, which has no WAL: its verifications may wait for a write in progress. Files
+   use WAL, where they never do. */
 
 /* Writes all usage still held in memory. */
 ta_status ta_flush(ta_store *store);

@@ -16,7 +16,12 @@ cmd=${1:?usage: server.sh start|stop|destroy|freeze|thaw|url DIR}
 dir=${2:?usage: server.sh start|stop|destroy|freeze|thaw|url DIR}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-data=$dir/data
+# The server's own files (data directory, log) must be reachable by the server's user. As root,
+# when `postgres` cannot reach DIR (a checkout under /root, say), they live in a directory under
+# /tmp instead, whose name DIR/home records.
+home=$dir
+if [ -s "$dir/home" ]; then home=$(cat "$dir/home"); fi
+data=$home/data
 
 bindir() {
     local b
@@ -56,7 +61,12 @@ start)
     bin=$(bindir)
     if [ "$(id -u)" = 0 ]; then
         as_owner true # creates the user if needed
-        chown postgres: "$dir"
+        if [ "$home" = "$dir" ] && ! runuser -u postgres -- test -x "$dir"; then
+            home=$(mktemp -d /tmp/tokenauth-pg.XXXXXX)
+            echo "$home" >"$dir/home"
+            data=$home/data
+        fi
+        chown postgres: "$home"
     fi
     if [ ! -f "$data/PG_VERSION" ]; then
         rm -rf "$data"
@@ -78,7 +88,7 @@ start)
         else
             port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
         fi
-        if as_owner "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 -o \
+        if as_owner "$bin/pg_ctl" -D "$data" -l "$home/server.log" -w -t 60 -o \
             "-p $port -c unix_socket_directories= -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=64MB" \
             start >"$dir/pg_ctl.log" 2>&1; then
             echo "$port" >"$dir/port"
@@ -89,7 +99,7 @@ start)
             exit 0
         fi
     done
-    cat "$dir/pg_ctl.log" "$dir/server.log" >&2 || true
+    cat "$dir/pg_ctl.log" "$home/server.log" >&2 || true
     echo "server.sh: cannot start PostgreSQL" >&2
     exit 1
     ;;
@@ -103,11 +113,14 @@ freeze | thaw)
     # For the failover test: a server that hangs without closing its connections (SIGSTOP of the
     # postmaster and of its children, which this script started), and its recovery.
     pid=$(head -n 1 "$data/postmaster.pid")
-    children=$(pgrep -P "$pid" || true)
+    children=$(for f in /proc/[0-9]*/stat; do
+        read -r p _ _ parent _ <"$f" 2>/dev/null && [ "$parent" = "$pid" ] && echo "$p"
+    done || true)
     if [ "$cmd" = freeze ]; then kill -STOP "$pid" $children; else kill -CONT $children "$pid"; fi
     ;;
 destroy)
     bash "$0" stop "$dir"
+    if [ "$home" != "$dir" ]; then rm -rf "$home"; fi
     rm -rf "$dir"
     ;;
 url)

@@ -25,11 +25,11 @@ rc=$?
 end=$(date +%s)
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -n 1)
+cov=$(grep -aoE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -n 1)
 if [ $rc -ne 0 ]; then
     echo "--- last lines of $log:"
     tail -n 60 "$log"
-    artifact=$(grep -oE "Test unit written to [^ ]+" "$log" | tail -n 1 | sed 's/Test unit written to //')
+    artifact=$(grep -aoE "Test unit written to [^ ]+" "$log" | tail -n 1 | sed 's/Test unit written to //')
     echo "$name: FAILED (exit $rc) after $((end - start)) s, ${runs:-?} executions"
     [ -n "$artifact" ] && echo "    reproduce: SWIFT_BACKTRACE=enable=no $bin $artifact"
     exit 1

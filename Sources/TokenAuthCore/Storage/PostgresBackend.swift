@@ -44,6 +44,7 @@ final class PostgresBackend: StorageBackend, @unchecked Sendable {
     }
 
     init(uri: String, requestedPrefix: String?, busyTimeoutMS: Int32) throws {
+        try LibPQ.require()
         settings = try PostgresSettings(path: uri, busyTimeoutMS: busyTimeoutMS)
         let connection = try PostgresConnection(settings: settings, answerTimeoutMS: Self.writerTimeoutMS(settings))
         do {
@@ -153,7 +154,6 @@ final class PostgresBackend: StorageBackend, @unchecked Sendable {
                     try db.execute(begin)
                 } catch let error as PostgresError where db.isBroken && !error.timedOut {
                     // Nothing was sent inside a transaction yet: safe to try once more.
-                    _ = error
                     try reconnect(db)
                     try db.execute(begin)
                 }
@@ -255,8 +255,7 @@ final class PostgresBackend: StorageBackend, @unchecked Sendable {
                 // A hung server: let the other threads fail at once instead of waiting too.
                 lastFailure.withLock { $0 = (CommitSignal.coarseNowNS(), error.message) }
                 throw error
-            } catch let error as PostgresError where connection.isBroken {
-                _ = error
+            } catch is PostgresError where connection.isBroken {
                 try reconnect(connection)
                 return try body(connection)
             }

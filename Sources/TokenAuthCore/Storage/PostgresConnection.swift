@@ -53,12 +53,14 @@ struct PostgresSettings: Sendable {
         }
         // A URI libpq cannot parse is the caller's mistake, not the database's.
         var error: UnsafeMutablePointer<CChar>?
-        guard let parsed = PQconninfoParse(uri, &error) else {
-            let reason = PostgresError.text(error)
-            PQfreemem(error)
+        guard let parsed = pq.PQconninfoParse(uri, &error) else {
+            var reason = PostgresError.text(error)
+            pq.PQfreemem(error)
+            // libpq quotes the URI, which may hold a password: never into ta_last_error().
+            if let quoted = reason.firstRange(of: " in URI: ") { reason = String(reason[..<quoted.lowerBound]) }
             throw TokenAuthError.invalid("not a valid PostgreSQL connection URI\(reason.isEmpty ? "" : ": " + reason)")
         }
-        PQconninfoFree(parsed)
+        pq.PQconninfoFree(parsed)
         self.uri = uri
         freshnessMS = freshness
         self.busyTimeoutMS = busyTimeoutMS
@@ -122,11 +124,12 @@ struct PostgresError: Error {
         return TokenAuthError(.storageError, "\(what): \(message)\(code)")
     }
 
-    /// A message from libpq (trailing newline removed).
+    /// A message from libpq on one line (libpq ends lines with newlines; a log wants one line).
     static func text(_ pointer: UnsafePointer<CChar>?) -> String {
         guard let pointer else { return "" }
-        var text = String(cString: pointer)
-        while text.last == "\n" || text.last == " " { text.removeLast() }
+        var text = String(cString: pointer).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingPrefix(while: \.isWhitespace) }.joined(separator: "; ")
+        while text.last == " " || text.last == ";" { text.removeLast() }
         return text
     }
 }
@@ -154,22 +157,22 @@ final class PostgresConnection {
     deinit { close() }
 
     func close() {
-        if let handle { PQfinish(handle) }
+        if let handle { pq.PQfinish(handle) }
         handle = nil
         prepared.removeAll()
     }
 
-    var isBroken: Bool { handle.map { PQstatus($0) != CONNECTION_OK } ?? true }
+    var isBroken: Bool { handle.map { pq.PQstatus($0) != CONNECTION_OK } ?? true }
 
     /// (Re)connects and sets up the session: a fresh session has no prepared statements.
     func connect() throws {
         close()
         // expand_dbname = 1: the `dbname` value is a URI, expanded into its parameters.
-        let connection = settings.withParameters { keys, values in PQconnectdbParams(keys, values, 1) } ?? nil
+        let connection = settings.withParameters { keys, values in pq.PQconnectdbParams(keys, values, 1) } ?? nil
         guard let connection else { throw TokenAuthError(.storageError, "cannot connect to PostgreSQL: out of memory") }
-        guard PQstatus(connection) == CONNECTION_OK else {
-            let message = PostgresError.text(PQerrorMessage(connection))
-            PQfinish(connection)
+        guard pq.PQstatus(connection) == CONNECTION_OK else {
+            let message = PostgresError.text(pq.PQerrorMessage(connection))
+            pq.PQfinish(connection)
             throw TokenAuthError(.storageError, "cannot connect to PostgreSQL: \(message)")
         }
         handle = connection
@@ -182,14 +185,14 @@ final class PostgresConnection {
     /// A library does not print: the server's NOTICE/WARNING messages (libpq writes them to stderr
     /// by default) are dropped; errors reach the caller through results.
     static func silenceNotices(_ connection: OpaquePointer) {
-        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        pq.PQsetNoticeProcessor(connection, { _, _ in }, nil)
     }
 
     /// Runs one or more statements in one round trip (the simple query protocol), no parameters.
     /// Returns the rows of the last statement.
     @discardableResult
     func execute(_ sql: String) throws -> PostgresRows {
-        try exchange { PQsendQuery($0, sql) }
+        try exchange { pq.PQsendQuery($0, sql) }
     }
 
     /// Runs one statement with parameters as a prepared statement (prepared once per session).
@@ -200,7 +203,7 @@ final class PostgresConnection {
             name = known
         } else {
             name = "ta\(prepared.count + 1)"
-            _ = try exchange { PQsendPrepare($0, name, sql, 0, nil) }
+            _ = try exchange { pq.PQsendPrepare($0, name, sql, 0, nil) }
             prepared[sql] = name
         }
         var texts: [UnsafeMutablePointer<CChar>?] = []
@@ -220,7 +223,7 @@ final class PostgresConnection {
             }
         }
         let pointers = texts.map { $0.map { UnsafePointer($0) } }
-        return try exchange { PQsendQueryPrepared($0, name, Int32(values.count), pointers, lengths, formats, 0) }
+        return try exchange { pq.PQsendQueryPrepared($0, name, Int32(values.count), pointers, lengths, formats, 0) }
     }
 
     /// Sends a request (`send` is one of libpq's PQsend* calls), waits for its answer with poll()
@@ -233,39 +236,39 @@ final class PostgresConnection {
             throw error
         }
         let deadline = CommitSignal.coarseNowNS() + answerTimeoutNS
-        while PQisBusy(handle) != 0 {
+        while pq.PQisBusy(handle) != 0 {
             let remaining = deadline - CommitSignal.coarseNowNS()
             guard remaining > 0 else {
                 close()
                 throw PostgresError(sqlState: "08006", message: "no answer within \(answerTimeoutNS / 1_000_000) ms; the connection was closed",
                                     timedOut: true)
             }
-            var socket = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            var socket = pollfd(fd: pq.PQsocket(handle), events: Int16(POLLIN), revents: 0)
             let ready = poll(&socket, 1, Int32(clamping: remaining / 1_000_000 + 1))
             if ready < 0, errno == EINTR { continue }
             // A failed read leaves the connection bad: PQgetResult then reports the error.
-            if ready > 0, PQconsumeInput(handle) == 0 { break }
+            if ready > 0, pq.PQconsumeInput(handle) == 0 { break }
         }
         var last: OpaquePointer?
         var failure: PostgresError?
-        while let result = PQgetResult(handle) {
-            switch PQresultStatus(result) {
+        while let result = pq.PQgetResult(handle) {
+            switch pq.PQresultStatus(result) {
             case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-                if let last { PQclear(last) }
+                if let last { pq.PQclear(last) }
                 last = result
             default:
                 if failure == nil {
-                    let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
-                    var message = PostgresError.text(PQresultErrorMessage(result))
-                    if message.isEmpty { message = PostgresError.text(PQerrorMessage(handle)) }
+                    let state = pq.PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
+                    var message = PostgresError.text(pq.PQresultErrorMessage(result))
+                    if message.isEmpty { message = PostgresError.text(pq.PQerrorMessage(handle)) }
                     failure = PostgresError(sqlState: state, message: message)
                 }
-                PQclear(result)
+                pq.PQclear(result)
             }
-            if PQstatus(handle) != CONNECTION_OK { break }
+            if pq.PQstatus(handle) != CONNECTION_OK { break }
         }
         if let failure {
-            if let last { PQclear(last) }
+            if let last { pq.PQclear(last) }
             // A fresh session (after a reconnect) has no prepared statements.
             if isBroken { prepared.removeAll() }
             throw failure
@@ -275,14 +278,14 @@ final class PostgresConnection {
     }
 
     private func brokenError() -> PostgresError {
-        let message = handle.map { PostgresError.text(PQerrorMessage($0)) } ?? ""
+        let message = handle.map { PostgresError.text(pq.PQerrorMessage($0)) } ?? ""
         return PostgresError(sqlState: "08006", message: message.isEmpty ? "the connection is closed" : message)
     }
 
     /// In-transaction state, to roll back only what is open.
     var inTransaction: Bool {
         guard let handle else { return false }
-        let state = PQtransactionStatus(handle)
+        let state = pq.PQtransactionStatus(handle)
         return state == PQTRANS_INTRANS || state == PQTRANS_INERROR
     }
 }
@@ -294,22 +297,22 @@ final class PostgresRows {
 
     init(_ result: OpaquePointer) {
         self.result = result
-        count = PQntuples(result)
+        count = pq.PQntuples(result)
     }
 
-    deinit { PQclear(result) }
+    deinit { pq.PQclear(result) }
 
     /// How many rows an INSERT/UPDATE/DELETE touched.
     var affected: Int {
-        guard let text = PQcmdTuples(result) else { return 0 }
+        guard let text = pq.PQcmdTuples(result) else { return 0 }
         return Int(strtoll(text, nil, 10))
     }
 
-    func isNull(_ row: Int32, _ column: Int32) -> Bool { PQgetisnull(result, row, column) != 0 }
+    func isNull(_ row: Int32, _ column: Int32) -> Bool { pq.PQgetisnull(result, row, column) != 0 }
 
     func text(_ row: Int32, _ column: Int32) -> String {
-        guard let value = PQgetvalue(result, row, column) else { return "" }
-        let length = Int(PQgetlength(result, row, column))
+        guard let value = pq.PQgetvalue(result, row, column) else { return "" }
+        let length = Int(pq.PQgetlength(result, row, column))
         return value.withMemoryRebound(to: UInt8.self, capacity: length) {
             String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
         }
@@ -318,21 +321,21 @@ final class PostgresRows {
     func optionalText(_ row: Int32, _ column: Int32) -> String? { isNull(row, column) ? nil : text(row, column) }
 
     func int(_ row: Int32, _ column: Int32) -> Int64 {
-        guard let value = PQgetvalue(result, row, column) else { return 0 }
+        guard let value = pq.PQgetvalue(result, row, column) else { return 0 }
         return strtoll(value, nil, 10)
     }
 
     func optionalInt(_ row: Int32, _ column: Int32) -> Int64? { isNull(row, column) ? nil : int(row, column) }
 
     func bool(_ row: Int32, _ column: Int32) -> Bool {
-        guard let value = PQgetvalue(result, row, column) else { return false }
+        guard let value = pq.PQgetvalue(result, row, column) else { return false }
         return value.pointee == CChar(UInt8(ascii: "t"))
     }
 
     /// A `bytea` in the text format's hex form ("\x0a1b…", PostgreSQL's default bytea_output).
     func bytes(_ row: Int32, _ column: Int32) -> [UInt8] {
-        guard let value = PQgetvalue(result, row, column) else { return [] }
-        let length = Int(PQgetlength(result, row, column))
+        guard let value = pq.PQgetvalue(result, row, column) else { return [] }
+        let length = Int(pq.PQgetlength(result, row, column))
         return value.withMemoryRebound(to: UInt8.self, capacity: length) { text in
             guard length >= 2, text[0] == UInt8(ascii: "\\"), text[1] == UInt8(ascii: "x") else { return [] }
             var out: [UInt8] = []

@@ -47,6 +47,8 @@ final class PostgresListener: @unchecked Sendable {
     /// A pipe whose read end wakes the thread's poll() for stop().
     private var wake: (read: Int32, write: Int32) = (-1, -1)
     private let stopping = Atomic<Bool>(false)
+    /// Why the last connection or query failed (for the error of a failed open).
+    private var lastError = ""
 
     /// Connects and LISTENs (so that an unreachable server fails `ta_open`), trusting the index.
     init(settings: PostgresSettings, signal: CommitSignal, schema: String) throws {
@@ -75,12 +77,10 @@ final class PostgresListener: @unchecked Sendable {
     }
 
     deinit {
-        if let connection { PQfinish(connection) }
+        if let connection { pq.PQfinish(connection) }
         close(wake.read)
         close(wake.write)
     }
-
-    private var lastError = ""
 
     /// Starts the thread; false if the system refused to create one.
     func start() -> Bool {
@@ -136,10 +136,10 @@ final class PostgresListener: @unchecked Sendable {
             let now = Self.now()
             let dueNS = inFlight.map { $0.sent + freshnessNS } ?? nextHeartbeat
             let timeoutMS = Int32(clamping: max((dueNS - now) / 1_000_000, 0) + 1)
-            let (readable, woken) = poll(PQsocket(connection), timeoutMS: known > acknowledged && inFlight == nil ? 0 : timeoutMS)
+            let (readable, woken) = poll(pq.PQsocket(connection), timeoutMS: known > acknowledged && inFlight == nil ? 0 : timeoutMS)
             if woken { break }
             if readable {
-                guard PQconsumeInput(connection) != 0 else { drop(); continue }
+                guard pq.PQconsumeInput(connection) != 0 else { drop(); continue }
                 drainNotifications(connection)
             }
             if let query = inFlight {
@@ -175,8 +175,8 @@ final class PostgresListener: @unchecked Sendable {
 
     private func send(_ connection: OpaquePointer, _ sql: String) -> Bool {
         let sent = Self.now()
-        guard PQsendQuery(connection, sql) != 0 else {
-            lastError = PostgresError.text(PQerrorMessage(connection))
+        guard pq.PQsendQuery(connection, sql) != 0 else {
+            lastError = PostgresError.text(pq.PQerrorMessage(connection))
             return false
         }
         inFlight = (sent, known)
@@ -187,16 +187,16 @@ final class PostgresListener: @unchecked Sendable {
     private func drop() {
         signal.trust(untilNS: 0)
         if let connection {
-            if lastError.isEmpty { lastError = PostgresError.text(PQerrorMessage(connection)) }
-            PQfinish(connection)
+            if lastError.isEmpty { lastError = PostgresError.text(pq.PQerrorMessage(connection)) }
+            pq.PQfinish(connection)
         }
         connection = nil
         inFlight = nil
     }
 
     private func drainNotifications(_ connection: OpaquePointer) {
-        while let notification = PQnotifies(connection) {
-            defer { PQfreemem(notification) }
+        while let notification = pq.PQnotifies(connection) {
+            defer { pq.PQfreemem(notification) }
             guard let extra = notification.pointee.extra else { continue }
             let payload = String(cString: extra)
             let parts = payload.split(separator: " ", maxSplits: 1)
@@ -210,18 +210,18 @@ final class PostgresListener: @unchecked Sendable {
 
     /// Reads what has arrived of the pending query's results without blocking.
     private func collect(_ connection: OpaquePointer) -> Collected {
-        while PQisBusy(connection) == 0 {
-            guard let result = PQgetResult(connection) else { return .done }
-            let status = PQresultStatus(result)
+        while pq.PQisBusy(connection) == 0 {
+            guard let result = pq.PQgetResult(connection) else { return .done }
+            let status = pq.PQresultStatus(result)
             if status != PGRES_TUPLES_OK, status != PGRES_COMMAND_OK {
-                lastError = PostgresError.text(PQresultErrorMessage(result))
-                PQclear(result)
+                lastError = PostgresError.text(pq.PQresultErrorMessage(result))
+                pq.PQclear(result)
                 // Read the rest so that the connection could be reused; it is dropped anyway.
                 return .failed
             }
-            lastValue = status == PGRES_TUPLES_OK && PQntuples(result) == 1 && PQnfields(result) == 1
-                ? PQgetvalue(result, 0, 0).map { strtoll($0, nil, 10) } : nil
-            PQclear(result)
+            lastValue = status == PGRES_TUPLES_OK && pq.PQntuples(result) == 1 && pq.PQnfields(result) == 1
+                ? pq.PQgetvalue(result, 0, 0).map { strtoll($0, nil, 10) } : nil
+            pq.PQclear(result)
         }
         return .busy
     }
@@ -247,8 +247,8 @@ final class PostgresListener: @unchecked Sendable {
     /// Sends `sql` and waits for its results (interruptible by stop()); false on any failure.
     private func exchange(_ connection: OpaquePointer, _ sql: String, until deadline: Int64) -> Bool {
         lastValue = nil
-        guard PQsendQuery(connection, sql) != 0 else {
-            lastError = PostgresError.text(PQerrorMessage(connection))
+        guard pq.PQsendQuery(connection, sql) != 0 else {
+            lastError = PostgresError.text(pq.PQerrorMessage(connection))
             return false
         }
         while true {
@@ -260,10 +260,10 @@ final class PostgresListener: @unchecked Sendable {
             case .busy:
                 let remaining = deadline - Self.now()
                 guard remaining > 0 else { lastError = "PostgreSQL did not answer in time"; return false }
-                let (readable, woken) = poll(PQsocket(connection), timeoutMS: Int32(clamping: remaining / 1_000_000 + 1))
+                let (readable, woken) = poll(pq.PQsocket(connection), timeoutMS: Int32(clamping: remaining / 1_000_000 + 1))
                 if woken { return false }
-                if readable, PQconsumeInput(connection) == 0 {
-                    lastError = PostgresError.text(PQerrorMessage(connection))
+                if readable, pq.PQconsumeInput(connection) == 0 {
+                    lastError = PostgresError.text(pq.PQerrorMessage(connection))
                     return false
                 }
             }
@@ -272,36 +272,36 @@ final class PostgresListener: @unchecked Sendable {
 
     /// Connects without blocking (PQconnectStartParams / PQconnectPoll), so stop() can interrupt it.
     private func connect(until deadline: Int64) -> OpaquePointer? {
-        guard let started = settings.withParameters({ keys, values in PQconnectStartParams(keys, values, 1) }),
+        guard let started = settings.withParameters({ keys, values in pq.PQconnectStartParams(keys, values, 1) }),
               let connection = started else {
             lastError = "out of memory"
             return nil
         }
         var state = PGRES_POLLING_WRITING
         while true {
-            if state == PGRES_POLLING_OK, PQstatus(connection) == CONNECTION_OK {
+            if state == PGRES_POLLING_OK, pq.PQstatus(connection) == CONNECTION_OK {
                 PostgresConnection.silenceNotices(connection)
                 return connection
             }
-            if state == PGRES_POLLING_FAILED || PQstatus(connection) == CONNECTION_BAD {
-                lastError = PostgresError.text(PQerrorMessage(connection))
-                PQfinish(connection)
+            if state == PGRES_POLLING_FAILED || pq.PQstatus(connection) == CONNECTION_BAD {
+                lastError = PostgresError.text(pq.PQerrorMessage(connection))
+                pq.PQfinish(connection)
                 return nil
             }
             let remaining = deadline - Self.now()
-            let socket = PQsocket(connection)
+            let socket = pq.PQsocket(connection)
             guard remaining > 0, socket >= 0 else {
-                lastError = remaining > 0 ? PostgresError.text(PQerrorMessage(connection)) : "connection timed out"
-                PQfinish(connection)
+                lastError = remaining > 0 ? PostgresError.text(pq.PQerrorMessage(connection)) : "connection timed out"
+                pq.PQfinish(connection)
                 return nil
             }
             let (_, woken) = poll(socket, forWriting: state == PGRES_POLLING_WRITING,
                                   timeoutMS: Int32(clamping: remaining / 1_000_000 + 1))
             if woken {
-                PQfinish(connection)
+                pq.PQfinish(connection)
                 return nil
             }
-            state = PQconnectPoll(connection)
+            state = pq.PQconnectPoll(connection)
         }
     }
 
