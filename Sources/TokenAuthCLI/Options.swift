@@ -26,11 +26,13 @@ struct StoreOptions: ParsableArguments {
         db != nil || !(ProcessInfo.processInfo.environment["TOKENAUTH_DB"] ?? "").isEmpty
     }
 
-    /// Opens the store. Only commands that change something may create a new database: a reading
-    /// command on a path where there is none is an error, not a new, empty database.
+    /// Opens the store (a SQLite path or a PostgreSQL URI). Only commands that change something may
+    /// create a new SQLite database: a reading command on a path where there is none is an error,
+    /// not a new, empty database.
     func open(creating: Bool, configuration: StoreConfiguration = StoreConfiguration()) throws -> TokenStore {
         let path = self.path
-        if !creating, path != ":memory:", !FileManager.default.fileExists(atPath: path) {
+        let isURI = path.hasPrefix("postgresql://") || path.hasPrefix("postgres://")
+        if !creating, !isURI, path != ":memory:", !FileManager.default.fileExists(atPath: path) {
             throw CLIFailure(Exit.storage, "no token database at \(path) (give --db PATH or set TOKENAUTH_DB)")
         }
         return try TokenStore.open(path: path, configuration: configuration)
