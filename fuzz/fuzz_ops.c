@@ -464,6 +464,10 @@ static int pick_member_or_bad(const char **id)
         *id = "system"; /* reserved */
         return -2;
     }
+    if (b == 7 && M.nt) {
+        *id = M.t[M.nt - 1].secret; /* a secret where a member id belongs */
+        return -2;
+    }
     *id = bad_string();
     return -2;
 }
@@ -484,9 +488,12 @@ static int pick_actor(const char **actor)
         *actor = "nobody";
         return -2;
     }
-    *actor = (u8() & 1) ? "system" : bad_string();
+    uint8_t k = u8();
+    *actor = (k & 1) ? "system" : bad_string();
     if (!*actor)
         *actor = "system";
+    if ((k & 2) && M.nt)
+        *actor = M.t[k % M.nt].secret; /* a secret where a member id belongs: refused, never audited */
     return -3;
 }
 
@@ -499,10 +506,11 @@ static int pick_token(const char **id)
         *id = M.t[i].id;
         return i;
     }
-    switch (b % 4) {
+    switch (b % 5) {
     case 0: *id = "tok_0000000000000000"; break;
     case 1: *id = bad_string(); break;
     case 2: *id = NULL; break;
+    case 3: *id = M.nt ? M.t[b % M.nt].secret : "tok with spaces"; break; /* a secret where an id belongs */
     default: *id = "tok with spaces"; break;
     }
     return -1;

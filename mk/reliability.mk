@@ -1,7 +1,7 @@
 # Reliability (issue 4): fuzzing, sanitizers, crash safety, contention, disk trouble, secret hygiene.
 # docs/RELIABILITY.md describes every target and what it measured.
 #
-#   make test    runs the fast versions (test-rel-*; about 4-5 minutes on 2 cores)
+#   make test    runs the fast versions (test-rel-*; about 3.5 minutes on 2 cores, builds included)
 #   make soak    the long versions ($(SOAK_TARGETS)); SOAK_SECONDS, SOAK_KILLS tune them
 #   make fuzz    each libFuzzer target for FUZZ_SECONDS (default 300) seconds
 #

@@ -70,8 +70,8 @@ struct PendingUsage {
 /// lock that no database write holds; `drain` hands the batch to the flusher.
 final class UsageRecorder: Sendable {
     private let pending = Locked(PendingUsage())
-    /// Tokens with uses counted in their own `PendingUse` since the last drain.
-    private let queued = Locked<[CachedToken]>([])
+    /// Tokens with uses counted in their own `PendingUse` since the last drain, and their ids.
+    private let queued = Locked<(tokens: [CachedToken], ids: Set<String>)>(([], []))
 
     /// Counts a successful verification in the token's own counters: a few stores under the token's
     /// own lock, and no allocation unless the token is the first of its batch or the UTC day changed.
@@ -87,7 +87,12 @@ final class UsageRecorder: Sendable {
             return (!use.queued, previous)
         }
         if let previousDay { pending.withLock { $0.tokens[token.tokenID, default: TokenUsage()].merge(previousDay) } }
-        if enqueue { queued.withLock { $0.append(token) } }
+        if enqueue {
+            queued.withLock { queue in
+                queue.tokens.append(token)
+                queue.ids.insert(token.tokenID)
+            }
+        }
     }
 
     func recordDenial(_ tokenID: String, status: Status, subject: String, missingScope: String?, at now: Int64) {
@@ -109,11 +114,20 @@ final class UsageRecorder: Sendable {
         }
     }
 
+    /// Whether a successful verification of the token `id` was counted since the last drain — then
+    /// it existed moments ago, and `ta_record_usage` need not ask the database.
+    func recentlyVerified(_ id: String) -> Bool {
+        queued.withLock { $0.ids.contains(id) }
+    }
+
     /// Takes everything recorded so far.
     func drain() -> PendingUsage {
-        let tokens = queued.withLock { list in
-            defer { list.removeAll(keepingCapacity: true) }
-            return list
+        let tokens = queued.withLock { queue in
+            defer {
+                queue.tokens.removeAll(keepingCapacity: true)
+                queue.ids.removeAll(keepingCapacity: true)
+            }
+            return queue.tokens
         }
         var batch = pending.withLock { buffer in
             defer { buffer = PendingUsage() }

@@ -42,19 +42,28 @@ typedef struct {
     atomic_int stop;
     atomic_flag publish_lock;
     atomic_long verifies, wrong, storage_errors, other_errors, created, revoked, rotated, toggled, flushes;
+    atomic_long max_write_ms, max_verify_ms; /* the slowest management call, and verification */
     slot_t slots[MAXSLOTS];
 } shared_t;
 
 static shared_t *sh;
 static const char *db_path;
 
-static void note_error(const char *who, const char *what, ta_status st)
+static void note_error(const char *who, const char *what, ta_status st, int64_t took_ms)
 {
     if (st == TA_STORAGE_ERROR)
         atomic_fetch_add(&sh->storage_errors, 1);
     else
         atomic_fetch_add(&sh->other_errors, 1);
-    fprintf(stderr, "contention %s: %s: %s (%s)\n", who, what, ta_status_name(st), ta_last_error());
+    fprintf(stderr, "contention %s: %s: %s after %lld ms (%s)\n", who, what, ta_status_name(st), (long long)took_ms,
+            ta_last_error());
+}
+
+static void note_time(atomic_long *max, int64_t took_ms)
+{
+    long seen = atomic_load(max);
+    while (took_ms > seen && !atomic_compare_exchange_weak(max, &seen, (long)took_ms)) {
+    }
 }
 
 static void publish(const char *secret, const char *id, int owner)
@@ -86,13 +95,16 @@ static void *verify_thread(void *arg)
         int i = (int)rel_below(&rng, (unsigned)n);
         slot_t *s = &sh->slots[i];
         int before = atomic_load(&s->state);
+        int64_t t0 = rel_now_ms();
         ta_status st = ta_verify(vstore, s->secret, "tickets:read", &v);
+        int64_t took = rel_now_ms() - t0;
         int after = atomic_load(&s->state);
+        note_time(&sh->max_verify_ms, took);
         atomic_fetch_add(&sh->verifies, 1);
         if (st == TA_OK)
             atomic_fetch_add(&s->ok, 1);
         if (st == TA_STORAGE_ERROR || st == TA_INTERNAL_ERROR) {
-            note_error("verifier", "ta_verify", st);
+            note_error("verifier", "ta_verify", st, took);
             continue;
         }
         bool wrong;
@@ -117,7 +129,7 @@ static int verifier_process(int which)
     ta_status st = ta_open(db_path, &cfg, &vstore);
     pthread_t t[2];
     if (st != TA_OK) {
-        note_error("verifier", "ta_open", st);
+        note_error("verifier", "ta_open", st, 0);
         return 1;
     }
     for (int k = 0; k < 2; k++)
@@ -126,7 +138,7 @@ static int verifier_process(int which)
         pthread_join(t[k], NULL);
     st = ta_flush(vstore);
     if (st != TA_OK)
-        note_error("verifier", "ta_flush", st);
+        note_error("verifier", "ta_flush", st, 0);
     ta_close(vstore); /* flushes again: nothing may be left */
     return 0;
 }
@@ -158,18 +170,24 @@ static int writer_process(int which)
     ta_status st = ta_open(db_path, NULL, &s);
     const char *me = which ? "bob" : "alice";
     if (st != TA_OK) {
-        note_error("writer", "ta_open", st);
+        note_error("writer", "ta_open", st, 0);
         return 1;
     }
+    long pause_ms = rel_env_long("REL_WRITER_PAUSE_MS", 0);
     while (!atomic_load(&sh->stop)) {
         unsigned r = rel_below(&rng, 10);
+        if (pause_ms)
+            rel_sleep_ms(pause_ms);
         if (r < 3) {
             bool personal = rel_below(&rng, 2);
             ta_token_spec spec = {"contention", personal ? TA_KIND_PERSONAL : TA_KIND_SERVICE, "tickets:write", 0, 0, 0};
             char *secret = NULL, *id = NULL;
+            int64_t t0 = rel_now_ms();
             st = ta_token_create(s, personal ? me : NULL, &spec, &secret, &id);
+            int64_t took = rel_now_ms() - t0;
+            note_time(&sh->max_write_ms, took);
             if (st != TA_OK) {
-                note_error("writer", "ta_token_create", st);
+                note_error("writer", "ta_token_create", st, took);
                 continue;
             }
             publish(secret, id, personal ? which : -1);
@@ -190,6 +208,7 @@ static int writer_process(int which)
         const char *actor = t->owner >= 0 ? me : NULL;
         int prev = atomic_load(&t->state);
         atomic_store(&t->state, CHANGING);
+        int64_t t0 = rel_now_ms();
         if (r < 5) {
             st = ta_token_revoke(s, actor, t->id);
             if (st == TA_OK) {
@@ -214,8 +233,10 @@ static int writer_process(int which)
                 atomic_fetch_add(&sh->toggled, 1);
             }
         }
+        int64_t took = rel_now_ms() - t0;
+        note_time(&sh->max_write_ms, took);
         if (st != TA_OK) {
-            note_error("writer", "management call", st);
+            note_error("writer", r < 5 ? "ta_token_revoke" : r < 7 ? "ta_token_rotate" : "ta_token_set_active", st, took);
             atomic_store(&t->state, prev); /* unknown outcome: it may still be either */
         }
         atomic_store(&t->busy, 0);
@@ -297,11 +318,13 @@ int main(void)
 
     rel_note("%ld s, 2 verifier processes x 2 threads + 2 writer processes on one WAL file: %ld verifications "
              "(%.0f/s), %ld created, %ld revoked, %ld rotated, %ld (de)activated; %ld TA_STORAGE_ERROR, %ld other "
-             "errors, %ld wrong answers; usage: %ld TA_OK counted, %ld in use_count, %ld tokens mismatched",
+             "errors, %ld wrong answers; usage: %ld TA_OK counted, %ld in use_count, %ld tokens mismatched; "
+             "slowest management call %ld ms, slowest verification %ld ms",
              seconds, atomic_load(&sh->verifies), atomic_load(&sh->verifies) * 1000.0 / (double)elapsed,
              atomic_load(&sh->created), atomic_load(&sh->revoked), atomic_load(&sh->rotated),
              atomic_load(&sh->toggled), atomic_load(&sh->storage_errors), atomic_load(&sh->other_errors),
-             atomic_load(&sh->wrong), ok_total, uses_total, mismatched);
+             atomic_load(&sh->wrong), ok_total, uses_total, mismatched, atomic_load(&sh->max_write_ms),
+             atomic_load(&sh->max_verify_ms));
     CHECK(bad_exit == 0);
     CHECK(atomic_load(&sh->storage_errors) == 0);
     CHECK(atomic_load(&sh->other_errors) == 0);

@@ -26,7 +26,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#define MAXSLOTS 20000
+#define MAXSLOTS 50000
 
 enum { EMPTY = 0, LIVE = 1, REVOKING = 2, REVOKED = 3 };
 
