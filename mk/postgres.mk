@@ -5,7 +5,7 @@
 #                          port on 127.0.0.1, run as the `postgres` user when we are root), runs
 #                          `swift test --filter TokenAuthABITests` with TOKENAUTH_TEST_DATABASE_URL
 #                          set (each test gets a fresh schema), then open_pg (what ta_open refuses),
-#                          two_process_pg (one process revokes, the other refuses on its very next
+#                          tests/c/two_process on a URI (one process revokes, the other refuses on its very next
 #                          verify) and failover (killed sessions, a hung server, a stopped server),
 #                          then stops the server and removes it (also on failure)
 #   make bench-postgres    revocation propagation between two processes (p50/p99 over
@@ -28,10 +28,6 @@ pg_schema_uri = "$$url?options=-csearch_path%3D$(1)"
 PG_BENCH_REVOCATIONS ?= 1000
 PG_BENCH_ARGS ?=
 
-$(PG_BIN)/two_process_pg: tests/postgres/two_process_pg.c $(C_TEST_DEPS)
-	@mkdir -p $(@D)
-	$(CC) $(C_STRICT) -Itests/c $(TA_CFLAGS) $< -o $@ $(TA_LIBS)
-
 $(PG_BIN)/open_pg: tests/postgres/open_pg.c $(C_TEST_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(C_STRICT) -Itests/c $(TA_CFLAGS) $< -o $@ $(TA_LIBS)
@@ -46,7 +42,7 @@ $(PG_BIN)/bench_postgres: tests/postgres/bench_postgres.c $(TEST_PREFIX_STAMP)
 	    $$($(TA_PKG_CONFIG) --libs tokenauth)
 
 # One shell, so that the trap stops and removes the server whatever fails.
-test-postgres: $(PG_BIN)/open_pg $(PG_BIN)/two_process_pg $(PG_BIN)/failover
+test-postgres: $(PG_BIN)/open_pg $(BUILD)/tests/c/two_process $(PG_BIN)/failover
 	@set -e; dir=$(PG_DIR)/test.$$$$; \
 	trap 'bash $(PG_SERVER) destroy '"$$dir" EXIT; \
 	url=$$(bash $(PG_SERVER) start "$$dir"); \
@@ -57,11 +53,11 @@ test-postgres: $(PG_BIN)/open_pg $(PG_BIN)/two_process_pg $(PG_BIN)/failover
 	$(TA_RUN_ENV) $(PG_BIN)/open_pg "$$url"; \
 	echo "==> two processes, one store"; \
 	$(PG_PSQL) "SET client_min_messages = warning; DROP SCHEMA IF EXISTS two_process CASCADE; CREATE SCHEMA two_process"; \
-	$(TA_RUN_ENV) $(PG_BIN)/two_process_pg $(call pg_schema_uri,two_process); \
+	$(TA_RUN_ENV) $(BUILD)/tests/c/two_process $(call pg_schema_uri,two_process); \
 	echo "==> lost connections, a stopped server"; \
 	$(PG_PSQL) "SET client_min_messages = warning; DROP SCHEMA IF EXISTS failover CASCADE; CREATE SCHEMA failover"; \
 	$(TA_RUN_ENV) $(PG_BIN)/failover $(call pg_schema_uri,failover) $(PG_SERVER) "$$dir"; \
-	echo "test-postgres: the ABI suite, open_pg, two_process_pg and failover passed on PostgreSQL"
+	echo "test-postgres: the ABI suite, open_pg, two_process and failover passed on PostgreSQL"
 
 bench-postgres: $(PG_BIN)/bench_postgres
 	@set -eo pipefail; mkdir -p $(BUILD)/bench; dir=$(PG_DIR)/bench.$$$$; db=$(BUILD)/bench/pg-hot.$$$$.db; \

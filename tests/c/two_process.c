@@ -1,13 +1,18 @@
-/* Two processes on one database file: what one commits, the other honours on its very next call.
+/* Two processes on one store, each with its own handle (and connections): what one commits, the
+ * other honours on its very next call. The store is a SQLite file by default, or the location given
+ * as argv[1] (a postgresql:// URI in `make test-postgres`).
  *
  * The program forks before touching the library. Process A (the parent, a gateway) and process B
- * (the child, a console) each ta_open the same file, at the same moment. B manages tokens and
- * members and tells A over a pipe after each call returns; A's very next verification must see
- * the change: a new token works, a revoke gives TA_REVOKED, deactivation TA_INACTIVE, an owner's
- * deactivation TA_OWNER_INACTIVE, a downgrade TA_FORBIDDEN, the owner's removal TA_REVOKED, a
- * deletion TA_UNKNOWN_TOKEN. Then the other way round (A revokes, B verifies), and usage that A
- * flushed is visible to B. Exit status 0 and a closing "N passed, N failed" line. */
+ * (the child, a console) each ta_open the same store at the same moment. B manages tokens and members and tells A over a pipe after each
+ * call returns; A's very next verification must see the change: a new token works, a revoke gives
+ * TA_REVOKED, deactivation TA_INACTIVE, an owner's deactivation TA_OWNER_INACTIVE, a downgrade
+ * TA_FORBIDDEN, the owner's removal TA_REVOKED, a deletion TA_UNKNOWN_TOKEN. Then the other way
+ * round (A revokes, B verifies), and usage that A flushed is visible to B. Then a storm: B revokes
+ * STORM tokens that A holds in its index, one at a time, and A's very next verification of each
+ * must be TA_REVOKED. Exit status 0 and a closing "N passed, N failed" line. */
 #include "harness.h"
+
+#define STORM 50
 
 #include <errno.h>
 #include <signal.h>
@@ -144,6 +149,28 @@ static int run_b(const char *path)
     recv_msg(to_b[0], "a revoked");
     CHECK_STATUS(verify(s, m.secret, "users:read"), TA_REVOKED);
 
+    /* The storm: B issues, A verifies (so each token sits in A's index), B revokes, A verifies. */
+    {
+        char *secrets[STORM], *ids[STORM];
+        int i;
+        spec.name = "storm";
+        spec.kind = TA_KIND_SERVICE;
+        spec.scopes = "tickets:read";
+        for (i = 0; i < STORM; i++) {
+            secrets[i] = ids[i] = NULL;
+            CHECK_STATUS(ta_token_create(s, NULL, &spec, &secrets[i], &ids[i]), TA_OK);
+            send_msg(to_a[1], "storm token", secrets[i], NULL);
+        }
+        recv_msg(to_b[0], "storm cached");
+        for (i = 0; i < STORM; i++) {
+            CHECK_STATUS(ta_token_revoke(s, NULL, ids[i]), TA_OK);
+            send_msg(to_a[1], "storm revoked", NULL, NULL);
+            recv_msg(to_b[0], "ok");
+            ta_free(secrets[i]);
+            ta_free(ids[i]);
+        }
+    }
+
     ta_free(t1);
     ta_free(t1_id);
     ta_free(s1);
@@ -222,6 +249,26 @@ static int run_a(const char *path, pid_t b)
     send_msg(to_b[1], "a revoked", NULL, NULL);
     printf("A: issued a token and revoked it; B verified TA_OK, then TA_REVOKED\n");
 
+    {
+        static struct msg storm[STORM];
+        int i, refused = 0;
+        for (i = 0; i < STORM; i++) {
+            storm[i] = recv_msg(to_a[0], "storm token");
+            CHECK_STATUS(verify(s, storm[i].secret, "tickets:read"), TA_OK);
+        }
+        send_msg(to_b[1], "storm cached", NULL, NULL);
+        for (i = 0; i < STORM; i++) {
+            ta_status st;
+            recv_msg(to_a[0], "storm revoked");
+            st = verify(s, storm[i].secret, "tickets:read");
+            CHECK_STATUS(st, TA_REVOKED);
+            refused += st == TA_REVOKED;
+            send_msg(to_b[1], "ok", NULL, NULL);
+        }
+        printf("A: B revoked %d tokens held in A's index, one at a time: %d refused on the very next verify\n",
+               STORM, refused);
+    }
+
     done = recv_msg(to_a[0], "done");
     if (waitpid(b, &status, 0) != b)
         status = -1;
@@ -236,9 +283,9 @@ static int run_a(const char *path, pid_t b)
     return finish();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    const char *path = th_db_path("shared.db");
+    const char *path = argc > 1 ? argv[1] : th_db_path("shared.db");
     pid_t pid;
 
     if (pipe(to_a) != 0 || pipe(to_b) != 0) {
@@ -251,7 +298,7 @@ int main(void)
         perror("fork");
         return 99;
     }
-    alarm(120); /* neither side may wait forever */
+    alarm(300); /* neither side may wait forever */
     if (pid == 0) {
         th_dir[0] = '\0'; /* the parent removes the directory, not the child's atexit */
         close(to_a[0]);
