@@ -55,7 +55,7 @@ static void note_error(const char *who, const char *what, ta_status st, int64_t 
         atomic_fetch_add(&sh->storage_errors, 1);
     else
         atomic_fetch_add(&sh->other_errors, 1);
-    fprintf(stderr, "contention %s: %s: %s after %lld ms (%s)\n", who, what, ta_status_name(st), (long long)took_ms,
+    fprintf(stderr, "contention %s (pid %d, at %lld ms): %s: %s after %lld ms (%s)\n", who, (int)getpid(), (long long)(rel_now_ms() % 1000000), what, ta_status_name(st), (long long)took_ms,
             ta_last_error());
 }
 

@@ -50,8 +50,9 @@ final class TokenIndex: Sendable {
     }
 
     /// At most `entries` tokens are kept (0: the index is off and every verification reads SQLite).
+    /// (A size_t too large for Int arrives negative: it means "no bound".)
     func setCapacity(_ entries: Int) {
-        capacity.store(max(entries, 0), ordering: .relaxed)
+        capacity.store(entries < 0 ? Int.max : entries, ordering: .relaxed)
         if entries == 0 { dropAll() }
     }
 
@@ -91,7 +92,8 @@ final class TokenIndex: Sendable {
     private static func shard(of digest: Digest) -> Int { Int(truncatingIfNeeded: digest.w1 % UInt64(shardCount)) }
 
     private func remember(_ entry: CachedToken, _ digest: Digest, in shard: Int, readAt seq: Int64) {
-        let limit = max(1, capacity.load(ordering: .relaxed) / Self.shardCount)
+        // Shards fill unevenly: each may hold a quarter more than its share before it evicts.
+        let limit = max(1, capacity.load(ordering: .relaxed) / Self.shardCount * 5 / 4)
         shards.withShard(shard) { table in
             guard seq >= invalidatedThrough.load(ordering: .acquiring) else { return }
             if table.tokens.count >= limit, let victim = table.tokens.keys.first { table.tokens[victim] = nil }
