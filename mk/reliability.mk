@@ -131,6 +131,11 @@ test-rel-secrets: $(REL_BUILD)/bin/secrets
 soak-rel-secrets: $(REL_BUILD)/bin/secrets
 	$(TA_RUN_ENV) $(REL_RUN) REL_TOKENS=5000 $(REL_BUILD)/bin/secrets
 
+# Not in any list: SQLite alone, two processes writing back-to-back, default busy handler against a
+# 1 ms polling one (why a writer can wait the whole busy_timeout; docs/RELIABILITY.md).
+rel-sqlite-busy: $(REL_BUILD)/bin/sqlite_busy
+	$(TA_RUN_ENV) $(REL_BUILD)/bin/sqlite_busy
+
 # ---------------------------------------------------------------- valgrind
 # memcheck on a C program that calls every function of the ABI (file and memory stores, two threads,
 # failures included): no memory errors, nothing "definitely lost".
@@ -177,4 +182,4 @@ fuzz: deps
 
 .PHONY: test-rel-fuzz fuzz-run test-rel-threads soak-rel-threads test-rel-crash soak-rel-crash \
     test-rel-contention soak-rel-contention test-rel-disk test-rel-secrets soak-rel-secrets \
-    test-rel-valgrind soak-rel-valgrind test-rel-swift-asan soak-rel-swift-tsan soak fuzz
+    test-rel-valgrind soak-rel-valgrind test-rel-swift-asan soak-rel-swift-tsan rel-sqlite-busy soak fuzz

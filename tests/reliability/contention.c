@@ -13,7 +13,9 @@
  *   - changing meanwhile                              -> the old or the new answer
  * Every TA_OK is counted per token in shared memory. Checked: zero TA_STORAGE_ERROR in any call
  * of any process, zero wrong answers, and after every process has called ta_close, the
- * use_count of every token equals the number of TA_OK verifications of it (exact totals).
+ * use_count of every token equals the number of TA_OK verifications of it (exact totals). Also
+ * printed: the slowest management call and the slowest verification. Writers work back-to-back;
+ * REL_WRITER_PAUSE_MS=N makes them pause N ms before each call.
  */
 #include "rel.h"
 

@@ -1,4 +1,7 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A value bound to or read from a statement.
 enum SQLValue {
@@ -18,6 +21,7 @@ final class SQLiteConnection {
     private var statements: [String: Statement] = [:]
     private var synchronous: Durability?
     private var isClosed = false
+    private let busyWait: BusyWait
 
     /// Opens `path`. `sqlite3_open_v2` may hand back a handle even when it fails; it is closed here
     /// ("Whether or not an error occurs when it is opened, resources associated with the database
@@ -35,8 +39,9 @@ final class SQLiteConnection {
             throw TokenAuthError(.storageError, "cannot open the database: \(message)")
         }
         handle = db
+        busyWait = BusyWait(timeoutMS: busyTimeoutMS)
         sqlite3_extended_result_codes(db, 1)
-        sqlite3_busy_timeout(db, busyTimeoutMS)
+        busyWait.install(on: db)
     }
 
     deinit { close() }
@@ -90,6 +95,34 @@ final class SQLiteConnection {
     }
 
     var changes: Int { Int(sqlite3_changes(handle)) }
+}
+
+/// Waiting for another connection's lock, up to the busy timeout. SQLite's own handler
+/// (`sqlite3_busy_timeout`) backs off to 100 ms sleeps, so a writer waiting behind another process
+/// that commits back to back (each holding the lock a few ms) rarely finds it free and fails after
+/// the whole timeout. This one polls every millisecond (0.1 ms at first) against a monotonic
+/// deadline. One per connection, used only by the thread that holds the connection.
+final class BusyWait {
+    private let timeoutNS: Int64
+    private var startedNS: Int64 = 0
+
+    init(timeoutMS: Int32) { timeoutNS = Int64(max(timeoutMS, 0)) * 1_000_000 }
+
+    func install(on db: OpaquePointer) {
+        sqlite3_busy_handler(db, { context, count in
+            guard let context else { return 0 }
+            return Unmanaged<BusyWait>.fromOpaque(context).takeUnretainedValue().shouldRetry(count: count) ? 1 : 0
+        }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// `count` is how often SQLite already called the handler for this lock (0: the first time).
+    private func shouldRetry(count: Int32) -> Bool {
+        let now = StoreClock.monotonicNS()
+        if count == 0 { startedNS = now }
+        guard now - startedNS < timeoutNS else { return false }
+        usleep(count < 20 ? 100 : 1000)
+        return true
+    }
 }
 
 /// A failed SQLite call, with the extended result code.

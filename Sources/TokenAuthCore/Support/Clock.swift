@@ -21,11 +21,11 @@ final class StoreClock: Sendable {
         return Int64(ts.tv_sec) &* 1000 &+ Int64(ts.tv_nsec) / 1_000_000
     }
 
-    /// A monotonic time for intervals (flush scheduling), in milliseconds.
-    static func monotonicMS() -> Int64 {
+    /// A monotonic time for intervals, in nanoseconds.
+    static func monotonicNS() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) &* 1000 &+ Int64(ts.tv_nsec) / 1_000_000
+        return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
     }
 }
 
