@@ -10,8 +10,10 @@ extension TokenStore {
         let id = try Validate.identifier(tokenID, "token id")
         let op = try Validate.operation(operation)
         guard (100...599).contains(httpStatus) else { throw TokenAuthError.invalid("http_status must be 100..599") }
-        // A gateway records usage right after verifying: the token is then known without a query.
-        guard try usage.recentlyVerified(id) || backend.read({ try $0.tokenExists(id: id) }) else {
+        // A gateway records usage right after verifying: the (fresh) index then knows the token
+        // without a query; a token changed or deleted since is no longer in it.
+        let indexed = try usage.recentDigest(id).map { try index.holds($0) } ?? false
+        guard try indexed || backend.read({ try $0.tokenExists(id: id) }) else {
             throw TokenAuthError(.notFound, "no token with id \"\(id)\"")
         }
         usage.recordOperation(id, operation: op, httpStatus: httpStatus, at: clock.nowMS)

@@ -70,12 +70,12 @@ struct PendingUsage {
 /// lock that no database write holds; `drain` hands the batch to the flusher.
 final class UsageRecorder: Sendable {
     private let pending = Locked(PendingUsage())
-    /// Tokens with uses counted in their own `PendingUse` since the last drain, and their ids.
-    private let queued = Locked<(tokens: [CachedToken], ids: Set<String>)>(([], []))
+    /// Tokens with uses counted in their own `PendingUse` since the last drain, and their digests by id.
+    private let queued = Locked<(tokens: [CachedToken], digests: [String: Digest])>(([], [:]))
 
     /// Counts a successful verification in the token's own counters: a few stores under the token's
     /// own lock, and no allocation unless the token is the first of its batch or the UTC day changed.
-    func recordUse(_ token: CachedToken, scopes: ScopeSet, at now: Int64) {
+    func recordUse(_ token: CachedToken, digest: Digest, scopes: ScopeSet, at now: Int64) {
         let day = UTCDay.day(of: now)
         let (enqueue, previousDay) = token.usage.withLock { use -> (Bool, TokenUsage?) in
             let previous = use.day != day ? use.take(names: token.scopes.names(in:)) : nil
@@ -90,7 +90,7 @@ final class UsageRecorder: Sendable {
         if enqueue {
             queued.withLock { queue in
                 queue.tokens.append(token)
-                queue.ids.insert(token.tokenID)
+                queue.digests[token.tokenID] = digest
             }
         }
     }
@@ -114,10 +114,10 @@ final class UsageRecorder: Sendable {
         }
     }
 
-    /// Whether a successful verification of the token `id` was counted since the last drain — then
-    /// it existed moments ago, and `ta_record_usage` need not ask the database.
-    func recentlyVerified(_ id: String) -> Bool {
-        queued.withLock { $0.ids.contains(id) }
+    /// The digest of the token `id` if a successful verification of it was counted since the last
+    /// drain (so that `ta_record_usage` can ask the index rather than the database).
+    func recentDigest(_ id: String) -> Digest? {
+        queued.withLock { $0.digests[id] }
     }
 
     /// Takes everything recorded so far.
@@ -125,7 +125,7 @@ final class UsageRecorder: Sendable {
         let tokens = queued.withLock { queue in
             defer {
                 queue.tokens.removeAll(keepingCapacity: true)
-                queue.ids.removeAll(keepingCapacity: true)
+                queue.digests.removeAll(keepingCapacity: true)
             }
             return queue.tokens
         }

@@ -67,7 +67,7 @@ final class Verifier: Sendable {
         if !counting {
             return verdict
         } else if verdict.status == .ok {
-            usage.recordUse(token, scopes: used, at: now)
+            usage.recordUse(token, digest: digest, scopes: used, at: now)
         } else {
             usage.recordDenial(token.tokenID, status: verdict.status, subject: verdict.subject,
                                missingScope: verdict.status == .forbidden ? verdict.missingScope : nil, at: now)

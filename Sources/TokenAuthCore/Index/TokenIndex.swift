@@ -89,6 +89,13 @@ final class TokenIndex: Sendable {
         return .known(entry)
     }
 
+    /// Whether the token with `digest` is in the index as of the latest commit (false when the index
+    /// is off, or the token was never seen, evicted, changed or deleted: then ask the database).
+    func holds(_ digest: Digest) throws -> Bool {
+        guard try makeFresh() else { return false }
+        return shards.withShard(Self.shard(of: digest)) { $0.tokens[digest] != nil }
+    }
+
     private static func shard(of digest: Digest) -> Int { Int(truncatingIfNeeded: digest.w1 % UInt64(shardCount)) }
 
     private func remember(_ entry: CachedToken, _ digest: Digest, in shard: Int, readAt seq: Int64) {
