@@ -168,10 +168,13 @@ deps:
 # against that very library (-o: a source edited meanwhile does not rebuild it halfway through),
 # even after a failure, and finally names the targets that failed.
 prepare_run = $(MAKE) --no-print-directory lib install-test-prefix
-run_all = failed=; for t in $(2); do echo "==> $$t"; \
-        $(MAKE) --no-print-directory -o $(LIBRARY) $$t || failed="$$failed $$t"; done; \
-    if [ -n "$$failed" ]; then echo "make $(1): FAILED:$$failed"; exit 1; fi; \
-    echo "make $(1): all $(words $(2)) targets passed ($(2))"
+# The last line is the plain closing line CI reads: "targets: N passed, N failed".
+run_all = failed=; nfailed=0; for t in $(2); do echo "==> $$t"; \
+        $(MAKE) --no-print-directory -o $(LIBRARY) $$t || { failed="$$failed $$t"; nfailed=$$((nfailed + 1)); }; done; \
+    if [ -n "$$failed" ]; then echo "make $(1): FAILED:$$failed"; \
+        echo "targets: $$(($(words $(2)) - nfailed)) passed, $$nfailed failed"; exit 1; fi; \
+    echo "make $(1): all $(words $(2)) targets passed ($(2))"; \
+    echo "targets: $(words $(2)) passed, 0 failed"
 
 test: deps
 	@$(prepare_run)
