@@ -6,6 +6,7 @@ import Glibc
 
 /// Copies `text` into a fixed `char[N]` field, truncated to N-1 bytes, NUL-terminated.
 private func copy<T>(_ text: String, into field: inout T) {
+    guard !text.isEmpty else { return } // the field was zeroed with the verdict
     var text = text
     withUnsafeMutableBytes(of: &field) { buffer in
         text.withUTF8 { bytes in
