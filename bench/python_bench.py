@@ -28,36 +28,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ID_MAX = 64
-SCOPE_MAX = 64
+# The ABI-1 struct layouts, shared with the Python binding (bindings/python), not copied.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bindings" / "python" / "src"))
+from tokenauth._native import TaTokenSpec, TaVerdict  # noqa: E402
+
 TA_OK = 0
-
-
-class TaTokenSpec(ctypes.Structure):
-    _fields_ = [
-        ("name", ctypes.c_char_p),
-        ("kind", ctypes.c_int),
-        ("scopes", ctypes.c_char_p),
-        ("expires_at_ms", ctypes.c_int64),
-        ("rate_limit", ctypes.c_uint32),
-        ("rate_window_ms", ctypes.c_uint32),
-    ]
-
-
-class TaVerdict(ctypes.Structure):
-    _fields_ = [
-        ("status", ctypes.c_int),
-        ("http_status", ctypes.c_int),
-        ("kind", ctypes.c_int),
-        ("token_id", ctypes.c_char * ID_MAX),
-        ("subject", ctypes.c_char * ID_MAX),
-        ("expires_at_ms", ctypes.c_int64),
-        ("rate_limit", ctypes.c_uint32),
-        ("rate_remaining", ctypes.c_uint32),
-        ("rate_reset_ms", ctypes.c_int64),
-        ("retry_after_ms", ctypes.c_int64),
-        ("missing_scope", ctypes.c_char * SCOPE_MAX),
-    ]
 
 
 def load_library() -> ctypes.CDLL:
