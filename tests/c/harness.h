@@ -22,34 +22,10 @@
 
 #include "tokenauth.h"
 
-static int th_passed;
-static int th_failed;
-
-static inline void th_result(int ok, const char *file, int line, const char *what)
-{
-    if (ok) {
-        th_passed++;
-    } else {
-        th_failed++;
-        fprintf(stderr, "%s:%d: FAIL: %s\n", file, line, what);
-    }
-}
-
-#define CHECK(cond) th_result((cond) ? 1 : 0, __FILE__, __LINE__, #cond)
-
-/* A status check; on failure prints expected vs actual and the thread's last error. */
-#define CHECK_STATUS(expr, want) th_check_status((expr), (want), __FILE__, __LINE__, #expr)
-static inline void th_check_status(ta_status got, ta_status want, const char *file, int line,
-                                   const char *what)
-{
-    if (got == want) {
-        th_passed++;
-        return;
-    }
-    th_failed++;
-    fprintf(stderr, "%s:%d: FAIL: %s\n    expected %s, got %s (ta_last_error: \"%s\")\n", file, line,
-            what, ta_status_name(want), ta_status_name(got), ta_last_error());
-}
+#include "../common/checks.h"
+#define th_passed tc_passed
+#define th_failed tc_failed
+#define th_result tc_result
 
 #define CHECK_STR(got, want) th_check_str((got), (want), __FILE__, __LINE__, #got)
 static inline void th_check_str(const char *got, const char *want, const char *file, int line,

@@ -32,34 +32,11 @@
 
 /* ---------------------------------------------------------------- pass / fail counters */
 
-static int rel_passed;
-static int rel_failed;
+#include "../common/checks.h"
+#define rel_passed tc_passed
+#define rel_failed tc_failed
+#define rel_result tc_result
 static const char *rel_name = "reliability";
-
-static inline void rel_result(int ok, const char *file, int line, const char *what)
-{
-    if (ok) {
-        rel_passed++;
-    } else {
-        rel_failed++;
-        fprintf(stderr, "%s:%d: FAIL: %s\n", file, line, what);
-    }
-}
-
-#define CHECK(cond) rel_result((cond) ? 1 : 0, __FILE__, __LINE__, #cond)
-
-#define CHECK_STATUS(expr, want) rel_check_status((expr), (want), __FILE__, __LINE__, #expr)
-static inline void rel_check_status(ta_status got, ta_status want, const char *file, int line,
-                                    const char *what)
-{
-    if (got == want) {
-        rel_passed++;
-        return;
-    }
-    rel_failed++;
-    fprintf(stderr, "%s:%d: FAIL: %s\n    expected %s, got %s (ta_last_error: \"%s\")\n", file, line,
-            what, ta_status_name(want), ta_status_name(got), ta_last_error());
-}
 
 /* Fatal: the rest of the program cannot run. */
 #define REQUIRE(cond)                                                                              \
