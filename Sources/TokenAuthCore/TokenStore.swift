@@ -48,10 +48,14 @@ public final class TokenStore: Sendable {
     }
 
     private func startFlusher() throws {
-        // The thread holds the writer, not the store: no reference cycle, and no weak reference to
-        // the store (which would put every retain of it on the runtime's slow path).
+        // The thread holds the writer and the index, not the store: no reference cycle, and no weak
+        // reference to the store (which would put every retain of it on the runtime's slow path).
         let writer = usageWriter
-        let task = PeriodicTask(intervalMS: configuration.flushIntervalMS) { try? writer.flush() }
+        let index = index
+        let task = PeriodicTask(intervalMS: configuration.flushIntervalMS) {
+            try? writer.flush()
+            try? index.maintainFilter()
+        }
         guard task.start() else { throw TokenAuthError(.internalError, "cannot start the usage flush thread") }
         flusher.withLock { $0 = task }
     }

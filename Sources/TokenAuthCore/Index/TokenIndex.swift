@@ -9,12 +9,16 @@ final class TokenIndex: Sendable {
     private struct Shard {
         var tokens: [Digest: CachedToken] = [:]
         var absent: Set<Digest> = []
+        /// The same filter in every shard (read under the shard's lock, replaced under all of them).
+        var filter: DigestFilter?
     }
 
     private struct RefreshState {
         var applied: Int64
         var fingerprint: CommitFingerprint?
         var scopes: ScopeIndex
+        /// The filter being kept up to date with the change log (nil until the first is built).
+        var filter: DigestFilter?
     }
 
     static let shardCount = 64
@@ -35,6 +39,10 @@ final class TokenIndex: Sendable {
     /// must not be cached, or it could resurrect what those invalidations dropped.
     private let invalidatedThrough = Atomic<Int64>(0)
     private let capacity = Atomic<Int>(defaultCapacity)
+    /// Whether `maintainFilter` should (re)build the digest filter.
+    private let filterWanted = Atomic<Bool>(true)
+    /// How many verifications had to ask the database (for tests and diagnostics).
+    let databaseLookups = Atomic<Int>(0)
 
     init(backend: any StorageBackend) throws {
         self.backend = backend
@@ -74,10 +82,12 @@ final class TokenIndex: Sendable {
         if usable {
             let hit: Answer? = shards.withShard(shard) { table in
                 if let entry = table.tokens[digest] { return .known(entry) }
+                if let filter = table.filter, filter.isReady, !filter.mayContain(digest) { return .unknown }
                 return table.absent.contains(digest) ? .unknown : nil
             }
             if let hit { return hit }
         }
+        databaseLookups.add(1, ordering: .relaxed)
         let found = try digest.bytes.withUnsafeBytes { try backend.lookup(digest: $0) }
         guard let token = found.token, digest.matches(token.digest) else {
             if usable { remember(absent: digest, in: shard, readAt: found.changeSeq) }
@@ -129,6 +139,7 @@ final class TokenIndex: Sendable {
             guard let seen = signal.fingerprint(), seen != state.fingerprint else { return }
             let batch = try backend.read { try $0.changes(after: state.applied) }
             invalidatedThrough.store(batch.latest, ordering: .releasing)
+            updateFilter(&state, with: batch)
             if batch.everything {
                 dropAll()
                 let catalog = try backend.read { (try $0.catalog(), try $0.catalogVersion()) }
@@ -151,6 +162,51 @@ final class TokenIndex: Sendable {
         }
         return true
     }
+
+    /// Adds what the change log reports to the digest filter; withdraws it when the log no longer
+    /// reaches back to what was applied (creations may have been missed: it must be rebuilt).
+    private func updateFilter(_ state: inout RefreshState, with batch: ChangeBatch) {
+        guard let filter = state.filter else { return }
+        if batch.oldestKept > 0, state.applied < batch.oldestKept - 1 {
+            filter.withdraw()
+            filterWanted.store(true, ordering: .relaxed)
+            return
+        }
+        for bytes in batch.tokens {
+            guard let digest = Digest(bytes) else { continue }
+            filter.insert(digest)
+        }
+        if filter.isOverfull { filterWanted.store(true, ordering: .relaxed) }
+    }
+
+    /// Builds the digest filter when there is none or the current one was withdrawn or is overfull:
+    /// installed first (so that refreshes feed it from then on), then filled from a snapshot taken
+    /// after that, then marked ready. Runs on the store's background thread, never on a verify.
+    func maintainFilter() throws {
+        guard capacity.load(ordering: .relaxed) > 0, filterWanted.exchange(false, ordering: .relaxed) else { return }
+        do {
+            let keys = try backend.read { try $0.tokenCount() }
+            let filter = DigestFilter(keys: keys.multipliedReportingOverflow(by: 2).partialValue)
+            refresh.withLock { state in
+                state.filter?.withdraw()
+                state.filter = filter
+                shards.forEach { $0.filter = filter }
+            }
+            try backend.read { reader in
+                try reader.forEachDigest { bytes in
+                    guard bytes.count == Crypto.digestLength else { return }
+                    filter.insert(Digest(bytes))
+                }
+            }
+            filter.markReady()
+        } catch {
+            filterWanted.store(true, ordering: .relaxed)
+            throw error
+        }
+    }
+
+    /// Whether a ready digest filter answers for unknown digests.
+    var hasReadyFilter: Bool { refresh.withLock { $0.filter?.isReady ?? false } }
 
     private func dropAll() {
         shards.forEach { table in

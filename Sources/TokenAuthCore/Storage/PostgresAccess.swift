@@ -154,6 +154,15 @@ final class PostgresAccess: StorageWriter {
         try !rows("SELECT 1 FROM tokens WHERE id = $1", [.text(id)]) { _, _ in true }.isEmpty
     }
 
+    func tokenCount() throws -> Int {
+        try rows("SELECT count(*) FROM tokens") { Int($0.int($1, 0)) }.first ?? 0
+    }
+
+    func forEachDigest(_ body: (UnsafeRawBufferPointer) -> Void) throws {
+        let result = try db.query("SELECT digest FROM tokens")
+        for row in 0..<result.count { result.bytes(row, 0).withUnsafeBytes(body) }
+    }
+
     func insertToken(_ token: TokenRecord, digest: [UInt8]) throws {
         try run("""
             INSERT INTO tokens(id, digest, hint, name, kind, owner, owner_removed, created_by, scopes, expanded,

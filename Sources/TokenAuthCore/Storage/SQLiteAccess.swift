@@ -135,6 +135,14 @@ struct SQLiteAccess: StorageWriter {
         try !rows("SELECT 1 FROM tokens WHERE id = ?1", [.text(id)]) { _ in true }.isEmpty
     }
 
+    func tokenCount() throws -> Int {
+        try rows("SELECT count(*) FROM tokens") { Int($0.int(0)) }.first ?? 0
+    }
+
+    func forEachDigest(_ body: (UnsafeRawBufferPointer) -> Void) throws {
+        try db.statement("SELECT digest FROM tokens").run([]) { $0.withBlob(0, body) }
+    }
+
     func insertToken(_ token: TokenRecord, digest: [UInt8]) throws {
         try run("""
             INSERT INTO tokens(id, digest, hint, name, kind, owner, owner_removed, created_by, scopes, expanded,

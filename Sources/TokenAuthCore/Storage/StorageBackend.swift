@@ -38,6 +38,10 @@ protocol StorageReader {
     func changes(after seq: Int64) throws -> ChangeBatch
     /// The sequence number of the latest change-log row.
     func latestChange() throws -> Int64
+    /// How many tokens there are.
+    func tokenCount() throws -> Int
+    /// Calls `body` with the SHA-256 digest of every token (the bytes are valid only during the call).
+    func forEachDigest(_ body: (UnsafeRawBufferPointer) -> Void) throws
 }
 
 /// What a change-log row invalidates.

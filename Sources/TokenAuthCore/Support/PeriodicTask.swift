@@ -2,8 +2,8 @@
 import Glibc
 #endif
 
-/// A background thread that runs `work` every `intervalMS` until stopped. `stop` wakes it at once
-/// and joins it, so no work runs after `stop` returns.
+/// A background thread that runs `work` once when it starts, then every `intervalMS` until stopped.
+/// `stop` wakes it at once and joins it, so no work runs after `stop` returns.
 final class PeriodicTask: @unchecked Sendable {
     private let intervalMS: Int64
     private let work: @Sendable () -> Void
@@ -55,6 +55,7 @@ final class PeriodicTask: @unchecked Sendable {
     }
 
     private func loop() {
+        work()
         pthread_mutex_lock(mutex)
         while !stopping {
             var deadline = timespec()
