@@ -4,52 +4,49 @@ import TokenAuthCore
 import Glibc
 #endif
 
-/// Copies `text` into a fixed `char[N]` field, truncated to N-1 bytes, NUL-terminated.
-private func copy<T>(_ text: String, into field: inout T) {
-    guard !text.isEmpty else { return } // the field was zeroed with the verdict
-    var text = text
-    withUnsafeMutableBytes(of: &field) { buffer in
-        text.withUTF8 { bytes in
-            let count = min(bytes.count, buffer.count - 1)
-            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[0..<count]))
-            buffer[count] = 0
-        }
-    }
-}
-
-private func fill(_ out: UnsafeMutablePointer<ta_verdict>?, _ verdict: Verdict) -> ta_status {
-    let status = Convert.status(verdict.status)
-    if let fixed = verdict.fixedExplanation {
-        LastError.set(fixed)
-    } else if verdict.status != .ok {
-        LastError.set(verdict.explanation)
-    }
-    guard let out else { return status }
-    out.pointee = ta_verdict()
-    out.pointee.status = status
-    out.pointee.http_status = Int32(verdict.status.httpStatus)
-    out.pointee.kind = ta_token_kind(rawValue: UInt32(verdict.kind?.rawValue ?? 0))
-    copy(verdict.tokenID, into: &out.pointee.token_id)
-    copy(verdict.subject, into: &out.pointee.subject)
-    out.pointee.expires_at_ms = verdict.expiresAtMS
-    out.pointee.rate_limit = verdict.rateLimit
-    out.pointee.rate_remaining = verdict.rateRemaining
-    out.pointee.rate_reset_ms = verdict.rateResetMS
-    out.pointee.retry_after_ms = verdict.retryAfterMS
-    copy(verdict.missingScope, into: &out.pointee.missing_scope)
-    return status
+/// A `char[N]` field of `*out` as a raw buffer for the core to write into.
+private func field<T>(_ out: UnsafeMutablePointer<ta_verdict>, _ path: KeyPath<ta_verdict, T>) -> UnsafeMutableRawBufferPointer {
+    guard let offset = MemoryLayout<ta_verdict>.offset(of: path) else { return UnsafeMutableRawBufferPointer(start: nil, count: 0) }
+    return UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(out) + offset, count: MemoryLayout<T>.size)
 }
 
 private func verify(_ store: OpaquePointer?, _ credential: UnsafeRawBufferPointer?, _ required_scopes: UnsafePointer<CChar>?,
                     _ out: UnsafeMutablePointer<ta_verdict>?) -> ta_status {
     LastError.clear()
-    guard let store else { return fill(out, Verdict(status: .invalidArgument)) }
-    let required = required_scopes.map { UnsafeRawBufferPointer(start: $0, count: strlen($0)) }
-    // The caller keeps the handle alive for the call: no retain (no shared refcount write per call).
-    let verdict = Unmanaged<TokenStore>.fromOpaque(UnsafeRawPointer(store))._withUnsafeGuaranteedRef {
-        $0.verify(credential: credential, requiredScopes: required)
+    guard let out else {
+        var scratch = ta_verdict() // ta_last_error() still explains a refusal
+        return verify(store, credential, required_scopes, &scratch)
     }
-    return fill(out, verdict)
+    // memset: assigning ta_verdict() would build a zeroed copy and move it.
+    UnsafeMutableRawPointer(out).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<ta_verdict>.size)
+    let text = VerdictText(tokenID: field(out, \.token_id), subject: field(out, \.subject),
+                           missingScope: field(out, \.missing_scope))
+    let facts: VerdictFacts
+    if let store {
+        let required = required_scopes.map { UnsafeRawBufferPointer(start: $0, count: strlen($0)) }
+        // The caller keeps the handle alive for the call: no retain (no shared refcount write per call).
+        facts = Unmanaged<TokenStore>.fromOpaque(UnsafeRawPointer(store))._withUnsafeGuaranteedRef {
+            $0.verify(credential: credential, requiredScopes: required, text: text)
+        }
+    } else {
+        facts = VerdictFacts(status: .invalidArgument)
+    }
+    let status = Convert.status(facts.status)
+    out.pointee.status = status
+    out.pointee.http_status = Int32(facts.status.httpStatus)
+    out.pointee.kind = ta_token_kind(rawValue: UInt32(facts.kind?.rawValue ?? 0))
+    out.pointee.expires_at_ms = facts.expiresAtMS
+    out.pointee.rate_limit = facts.rateLimit
+    out.pointee.rate_remaining = facts.rateRemaining
+    out.pointee.rate_reset_ms = facts.rateResetMS
+    out.pointee.retry_after_ms = facts.retryAfterMS
+    // A refusal that names no token has static text: failing fast costs no allocation.
+    if let fixed = Verdict.fixedExplanation(for: facts.status) {
+        LastError.set(fixed)
+    } else if facts.status != .ok {
+        LastError.set(Verdict(facts, text: text).explanation)
+    }
+    return status
 }
 
 /// Verifies a presented credential and, if given, the scopes it must have in force.

@@ -10,6 +10,10 @@ struct TokenFormat: Sendable {
     /// The prefix packed into a little-endian word, and the mask of its bytes: one comparison.
     private let prefixWord: UInt64
     private let prefixMask: UInt64
+    /// The running CRC after "<prefix>p_" and after "<prefix>s_": the checksum of a token continues
+    /// from there over its random part only.
+    private let personalHeadCRC: UInt32
+    private let serviceHeadCRC: UInt32
 
     init(prefix: String) {
         self.prefix = Array(prefix.utf8.prefix(8))
@@ -17,6 +21,14 @@ struct TokenFormat: Sendable {
         for (index, byte) in self.prefix.enumerated() { word |= UInt64(byte) << UInt64(8 * index) }
         prefixWord = word
         prefixMask = self.prefix.count >= 8 ? UInt64.max : (UInt64(1) << UInt64(8 * self.prefix.count)) - 1
+        let prefix = self.prefix
+        func headCRC(_ kind: TokenKind) -> UInt32 {
+            (prefix + [kind.letter, UInt8(ascii: "_")]).withUnsafeBufferPointer { head in
+                head.baseAddress.map { CRC32.update(0xFFFF_FFFF, $0, head.count) } ?? 0
+            }
+        }
+        personalHeadCRC = headCRC(.personal)
+        serviceHeadCRC = headCRC(.service)
     }
 
     /// The length of the public hint: prefix, kind letter, '_' and four random characters.
@@ -89,7 +101,7 @@ struct TokenFormat: Sendable {
             stated = stated &* 62 &+ UInt64(digit)
         }
         guard invalid == 0 else { return nil }
-        let crc = CRC32.update(0xFFFF_FFFF, bytes, bodyCount)
+        let crc = CRC32.update(kind == .personal ? personalHeadCRC : serviceHeadCRC, bytes + head, bodyCount - head)
         return stated == UInt64(crc ^ 0xFFFF_FFFF) ? kind : nil
     }
 }

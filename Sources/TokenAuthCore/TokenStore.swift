@@ -42,8 +42,8 @@ public final class TokenStore: Sendable {
         self.backend = backend
         self.configuration = configuration
         format = TokenFormat(prefix: backend.tokenPrefix)
-        usageWriter = UsageWriter(recorder: usage, backend: backend)
-        index = try TokenIndex(backend: backend)
+        index = try TokenIndex(backend: backend, usage: usage)
+        usageWriter = UsageWriter(recorder: usage, index: index, backend: backend)
         verifier = Verifier(index: index, format: format, limiter: RateLimiter(), usage: usage, clock: clock)
     }
 
@@ -80,13 +80,18 @@ public final class TokenStore: Sendable {
     /// Verifies a credential (a bare token or an Authorization header value) and the required
     /// scopes (space-separated scope names; nil or empty for none).
     public func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?) -> Verdict {
-        verifier.verify(credential: credential, requiredScopes: requiredScopes)
+        Verdict.collect { verify(credential: credential, requiredScopes: requiredScopes, text: $0) }
+    }
+
+    /// The same, writing the verdict's text into `text`'s buffers (no String built: the C ABI's path).
+    public func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?, text: VerdictText) -> VerdictFacts {
+        verifier.verify(credential: credential, requiredScopes: requiredScopes, text: text)
     }
 
     /// The same answer as `verify` without side effects: no rate-limit unit spent, no use or denial
     /// recorded. For operators looking at a token (e.g. a leaked one), never for gateways.
     public func inspect(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer? = nil) -> Verdict {
-        verifier.verify(credential: credential, requiredScopes: requiredScopes, counting: false)
+        Verdict.collect { verifier.verify(credential: credential, requiredScopes: requiredScopes, text: $0, counting: false) }
     }
 
     /// The prefix of this store's tokens ("tka" unless the database was created with another).

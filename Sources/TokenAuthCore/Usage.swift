@@ -66,33 +66,35 @@ struct PendingUsage {
     }
 }
 
-/// The in-memory usage buffer of a store handle. Recording is a few dictionary updates under a
-/// lock that no database write holds; `drain` hands the batch to the flusher.
+/// The in-memory usage buffer of a store handle. Successful verifications of indexed tokens are
+/// counted in the index entries themselves; this holds the queue of tokens that have counts there,
+/// and everything else (denials, operations, counts of tokens that left the index). Recording takes
+/// locks that no database write holds; `drain` hands the batch to the flusher.
 final class UsageRecorder: Sendable {
     private let pending = Locked(PendingUsage())
-    /// Tokens with uses counted in their own `PendingUse` since the last drain, and their digests by id.
-    private let queued = Locked<(tokens: [CachedToken], digests: [String: Digest])>(([], [:]))
+    /// Digests of the indexed tokens counted since the last drain, and the same by token id.
+    private let queued = Locked<(digests: [Digest], byID: [String: Digest])>(([], [:]))
 
-    /// Counts a successful verification in the token's own counters: a few stores under the token's
-    /// own lock, and no allocation unless the token is the first of its batch or the UTC day changed.
-    func recordUse(_ token: CachedToken, digest: Digest, scopes: ScopeSet, at now: Int64) {
-        let day = UTCDay.day(of: now)
-        let (enqueue, previousDay) = token.usage.withLock { use -> (Bool, TokenUsage?) in
-            let previous = use.day != day ? use.take(names: token.scopes.names(in:)) : nil
-            use.day = day
-            use.uses += 1
-            use.lastUsedAt = max(use.lastUsedAt, now)
-            use.scopes.formUnion(scopes)
-            defer { use.queued = true }
-            return (!use.queued, previous)
+    /// Queues an indexed token whose entry counted its first use since the last drain.
+    func enqueue(_ digest: Digest, id: TokenID) {
+        let key = id.string
+        queued.withLock { queue in
+            queue.digests.append(digest)
+            queue.byID[key] = digest
         }
-        if let previousDay { pending.withLock { $0.tokens[token.tokenID, default: TokenUsage()].merge(previousDay) } }
-        if enqueue {
-            queued.withLock { queue in
-                queue.tokens.append(token)
-                queue.digests[token.tokenID] = digest
-            }
-        }
+    }
+
+    /// Moves a token's counts into the buffer: it leaves the index, was never in it, or its counts
+    /// belong to an earlier UTC day.
+    func retire(_ entry: inout IndexedToken, names: (ScopeSet) -> [String]) {
+        entry.usage.queued = false
+        guard let counts = entry.usage.take(names: names) else { return }
+        add(counts, tokenID: entry.id)
+    }
+
+    func add(_ counts: TokenUsage, tokenID: TokenID) {
+        let key = tokenID.string
+        pending.withLock { $0.tokens[key, default: TokenUsage()].merge(counts) }
     }
 
     func recordDenial(_ tokenID: String, status: Status, subject: String, missingScope: String?, at now: Int64) {
@@ -117,29 +119,23 @@ final class UsageRecorder: Sendable {
     /// The digest of the token `id` if a successful verification of it was counted since the last
     /// drain (so that `ta_record_usage` can ask the index rather than the database).
     func recentDigest(_ id: String) -> Digest? {
-        queued.withLock { $0.digests[id] }
+        queued.withLock { $0.byID[id] }
     }
 
-    /// Takes everything recorded so far.
-    func drain() -> PendingUsage {
-        let tokens = queued.withLock { queue in
+    /// Takes everything recorded so far: the buffer, and the counts of the queued index entries.
+    func drain(from index: TokenIndex) -> PendingUsage {
+        let digests = queued.withLock { queue in
             defer {
-                queue.tokens.removeAll(keepingCapacity: true)
                 queue.digests.removeAll(keepingCapacity: true)
+                queue.byID.removeAll(keepingCapacity: true)
             }
-            return queue.tokens
+            return queue.digests
         }
         var batch = pending.withLock { buffer in
             defer { buffer = PendingUsage() }
             return buffer
         }
-        for token in tokens {
-            let usage = token.usage.withLock { use in
-                defer { use.queued = false }
-                return use.take(names: token.scopes.names(in:))
-            }
-            if let usage { batch.tokens[token.tokenID, default: TokenUsage()].merge(usage) }
-        }
+        index.takeUsage(of: digests, into: &batch)
         return batch
     }
 

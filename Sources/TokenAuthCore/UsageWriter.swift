@@ -2,16 +2,18 @@
 /// `verify.denied` audit entries. Called by the flush thread, `ta_flush`, `ta_close` and reads.
 final class UsageWriter: Sendable {
     private let recorder: UsageRecorder
+    private let index: TokenIndex
     private let backend: any StorageBackend
 
-    init(recorder: UsageRecorder, backend: any StorageBackend) {
+    init(recorder: UsageRecorder, index: TokenIndex, backend: any StorageBackend) {
         self.recorder = recorder
+        self.index = index
         self.backend = backend
     }
 
     /// Writes everything recorded so far; on failure the batch goes back to the buffer.
     func flush() throws {
-        let batch = recorder.drain()
+        let batch = recorder.drain(from: index)
         guard !batch.isEmpty else { return }
         do {
             try backend.write(.normal) { writer in

@@ -1,6 +1,7 @@
 /// The hot path: decides a presented credential in the contract's order — format, existence,
 /// revocation, expiry, activity, the owner's activity, scopes, rate limit — and counts the outcome.
-/// For a token seen before it hashes, looks up memory and updates counters: no SQL, no allocation.
+/// For a token seen before it hashes, looks up memory and updates the entry's counters in place,
+/// under the entry's shard lock: no SQL, no allocation, no reference counting.
 final class Verifier: Sendable {
     private let index: TokenIndex
     private let format: TokenFormat
@@ -18,61 +19,68 @@ final class Verifier: Sendable {
 
     /// `counting: false` answers the same question without side effects: no rate-limit unit spent,
     /// no use or denial recorded (an operator inspecting a leaked token must not alter the evidence).
-    func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?, counting: Bool = true) -> Verdict {
+    func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?, text: VerdictText,
+                counting: Bool = true) -> VerdictFacts {
         let required = requiredScopes ?? UnsafeRawBufferPointer(start: nil, count: 0)
-        guard ScopeWords.areValid(required) else { return Verdict(status: .invalidArgument) }
+        guard ScopeWords.areValid(required) else { return VerdictFacts(status: .invalidArgument) }
         guard let credential, let token = Credential.token(in: credential), format.check(token) != nil else {
-            return Verdict(status: .malformed)
+            return VerdictFacts(status: .malformed)
         }
-        guard let digest = Digest.sha256(token) else { return Verdict(status: .internalError) }
-        let answer: TokenIndex.Answer
+        guard let digest = Digest.sha256(token) else { return VerdictFacts(status: .internalError) }
+        let now = clock.nowMS
         do {
-            answer = try index.find(digest)
+            let answer = try index.withToken(digest) { entry, scopes in
+                decide(&entry, scopes: scopes, required: required, text: text, now: now, counting: counting)
+            }
+            guard case .token(let facts) = answer else { return VerdictFacts(status: .unknownToken) }
+            return facts
         } catch {
-            return Verdict(status: error.status)
+            return VerdictFacts(status: error.status)
         }
-        guard case .known(let entry) = answer else { return Verdict(status: .unknownToken) }
-        return decide(entry, digest: digest, required: required, counting: counting)
     }
 
-    private func decide(_ token: CachedToken, digest: Digest, required: UnsafeRawBufferPointer, counting: Bool) -> Verdict {
-        let now = clock.nowMS
-        var verdict = Verdict(status: token.status(at: now))
-        verdict.kind = token.kind
-        verdict.tokenID = token.tokenID
-        verdict.subject = token.subject
-        verdict.expiresAtMS = token.expiresAt
-        verdict.rateLimit = token.rateLimit?.limit ?? 0
+    private func decide(_ token: inout IndexedToken, scopes: ScopeLookup, required: UnsafeRawBufferPointer,
+                        text: VerdictText, now: Int64, counting: Bool) -> VerdictFacts {
+        var facts = VerdictFacts(status: token.status(at: now))
+        facts.kind = token.kind
+        facts.expiresAtMS = token.expiresAt
+        facts.rateLimit = token.rateLimit?.limit ?? 0
+        token.id.withBytes { VerdictText.fill(text.tokenID, with: $0) }
+        token.withSubject { VerdictText.fill(text.subject, with: $0) }
 
         var used = ScopeSet()
-        if verdict.status == .ok {
+        var missing: UnsafeRawBufferPointer?
+        if facts.status == .ok {
             for word in ScopeWords(required) {
-                guard let position = token.scopes.position(of: word), token.inForce.contains(position) else {
-                    verdict.status = .forbidden
-                    verdict.missingScope = String(decoding: word, as: UTF8.self)
+                guard let position = scopes.position(of: word), token.inForce.contains(position) else {
+                    facts.status = .forbidden
+                    missing = word
+                    VerdictText.fill(text.missingScope, with: word)
                     break
                 }
                 used.insert(position)
             }
         }
         if let limit = token.rateLimit {
-            let reading = limiter.take(digest, limit, now: now, spend: counting && verdict.status == .ok)
+            let reading = limiter.take(token.digest, limit, now: now, spend: counting && facts.status == .ok)
             if !reading.allowed {
-                verdict.status = .rateLimited
-                verdict.retryAfterMS = reading.retryAfterMS
+                facts.status = .rateLimited
+                facts.retryAfterMS = reading.retryAfterMS
             }
-            verdict.rateRemaining = reading.remaining
-            verdict.rateResetMS = reading.resetMS
+            facts.rateRemaining = reading.remaining
+            facts.rateResetMS = reading.resetMS
         }
         if !counting {
-            return verdict
-        } else if verdict.status == .ok {
-            usage.recordUse(token, digest: digest, scopes: used, at: now)
+            return facts
+        } else if facts.status == .ok {
+            if let earlierDay = token.usage.count(day: UTCDay.day(of: now), at: now, scopes: used, names: scopes.names(in:)) {
+                usage.add(earlierDay, tokenID: token.id)
+            }
         } else {
-            usage.recordDenial(token.tokenID, status: verdict.status, subject: verdict.subject,
-                               missingScope: verdict.status == .forbidden ? verdict.missingScope : nil, at: now)
+            usage.recordDenial(token.id.string, status: facts.status, subject: token.subject,
+                               missingScope: missing.map { String(decoding: $0, as: UTF8.self) }, at: now)
         }
-        return verdict
+        return facts
     }
 }
 

@@ -28,6 +28,12 @@ struct Digest: Hashable, Sendable {
     /// add cost on the hot path. The per-process seed still perturbs the bucket order.
     func _rawHashValue(seed: Int) -> Int { Int(truncatingIfNeeded: w0 ^ UInt64(UInt(bitPattern: seed))) }
 
+    /// Equality over all 32 bytes without an early exit (the index's lookups take the same time
+    /// however much of a guess matches).
+    func isSame(as other: Digest) -> Bool {
+        ((w0 ^ other.w0) | (w1 ^ other.w1) | (w2 ^ other.w2) | (w3 ^ other.w3)) == 0
+    }
+
     var bytes: [UInt8] {
         withUnsafeBytes(of: self) { Array($0) }
     }

@@ -31,31 +31,42 @@ struct ScopeSet: Sendable {
 
 /// The catalog's scope names in sorted byte order, so that a required scope given as bytes finds
 /// its position by binary search, without building a String.
-final class ScopeIndex: Sendable {
+final class ScopeIndex: @unchecked Sendable {
     let catalog: ScopeCatalog
     let version: Int64
     let names: [String]
-    private let bytes: [[UInt8]]
+    /// The names' bytes, back to back, owned by this object (immutable after init).
+    private let storage: UnsafeMutableRawBufferPointer
+    private let offsets: UnsafeMutableBufferPointer<Int>
+    /// A plain view of the same bytes for the hot path (no reference counting); valid while this
+    /// object lives.
+    let lookup: ScopeLookup
 
     init(catalog: ScopeCatalog, version: Int64) {
         self.catalog = catalog
         self.version = version
         names = catalog.names
-        bytes = names.map { Array($0.utf8) }
+        storage = .allocate(byteCount: max(1, names.reduce(0) { $0 + $1.utf8.count }), alignment: 8)
+        offsets = .allocate(capacity: names.count + 1)
+        var end = 0
+        for (position, name) in names.enumerated() {
+            offsets[position] = end
+            for byte in name.utf8 {
+                storage[end] = byte
+                end += 1
+            }
+        }
+        offsets[names.count] = end
+        lookup = ScopeLookup(bytes: UnsafeRawPointer(storage.baseAddress), offsets: UnsafePointer(offsets.baseAddress), count: names.count)
+    }
+
+    deinit {
+        storage.deallocate()
+        offsets.deallocate()
     }
 
     /// The position of the scope spelled by `word`, or nil if it is not in the catalog.
-    func position(of word: UnsafeRawBufferPointer) -> Int? {
-        var lower = 0
-        var upper = bytes.count
-        while lower < upper {
-            let middle = (lower + upper) / 2
-            let order = bytes[middle].withUnsafeBytes { Self.compare($0, word) }
-            if order == 0 { return middle }
-            if order < 0 { lower = middle + 1 } else { upper = middle }
-        }
-        return nil
-    }
+    func position(of word: UnsafeRawBufferPointer) -> Int? { lookup.position(of: word) }
 
     /// The scopes in force for a token, as a set over this index.
     func set(of inForce: ScopesInForce) -> ScopeSet {
@@ -66,6 +77,36 @@ final class ScopeIndex: Sendable {
 
     func names(in set: ScopeSet) -> [String] {
         names.indices.filter(set.contains).map { names[$0] }
+    }
+}
+
+/// Binary search over a `ScopeIndex`'s sorted names, by bytes.
+struct ScopeLookup {
+    let bytes: UnsafeRawPointer?
+    let offsets: UnsafePointer<Int>?
+    let count: Int
+
+    func position(of word: UnsafeRawBufferPointer) -> Int? {
+        guard let offsets else { return nil }
+        var lower = 0
+        var upper = count
+        while lower < upper {
+            let middle = (lower + upper) / 2
+            let name = UnsafeRawBufferPointer(start: bytes.map { $0 + offsets[middle] }, count: offsets[middle + 1] - offsets[middle])
+            let order = Self.compare(name, word)
+            if order == 0 { return middle }
+            if order < 0 { lower = middle + 1 } else { upper = middle }
+        }
+        return nil
+    }
+
+    /// The names of the positions in `set`.
+    func names(in set: ScopeSet) -> [String] {
+        guard let offsets else { return [] }
+        return (0..<count).filter(set.contains).map { position in
+            String(decoding: UnsafeRawBufferPointer(start: bytes.map { $0 + offsets[position] },
+                                                    count: offsets[position + 1] - offsets[position]), as: UTF8.self)
+        }
     }
 
     private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
@@ -94,8 +135,14 @@ struct ScopeWords: Sequence, IteratorProtocol {
 
     /// Whether every word is 1..63 bytes of [a-z0-9:._-].
     static func areValid(_ text: UnsafeRawBufferPointer) -> Bool {
-        for word in ScopeWords(text) {
-            guard word.count <= 63, word.allSatisfy(Validate.isScopeByte) else { return false }
+        var length = 0
+        for byte in text {
+            if byte == 0x20 {
+                length = 0
+                continue
+            }
+            length += 1
+            guard length <= 63, Validate.isScopeByte(byte) else { return false }
         }
         return true
     }

@@ -7,10 +7,18 @@ import Synchronization
 /// Sharded so that verifying threads rarely meet; writers never take its locks.
 final class TokenIndex: Sendable {
     private struct Shard {
-        var tokens: [Digest: CachedToken] = [:]
+        var tokens = TokenTable()
         var absent: Set<Digest> = []
         /// The same filter in every shard (read under the shard's lock, replaced under all of them).
         var filter: DigestFilter?
+        /// The catalog that every entry's scope positions refer to, and its plain view.
+        var scopes: ScopeIndex
+        var lookup: ScopeLookup
+
+        init(scopes: ScopeIndex) {
+            self.scopes = scopes
+            lookup = scopes.lookup
+        }
     }
 
     private struct RefreshState {
@@ -27,6 +35,8 @@ final class TokenIndex: Sendable {
     static let absentPerShard = 4096
 
     private let backend: any StorageBackend
+    private let usage: UsageRecorder
+    private let subjects = SubjectNames()
     /// The backend's commit signal, held directly so the hot path does not go through an existential.
     private let signal: CommitSignal
     private let shards: ShardedLocked<Shard>
@@ -44,16 +54,17 @@ final class TokenIndex: Sendable {
     /// How many verifications had to ask the database (for tests and diagnostics).
     let databaseLookups = Atomic<Int>(0)
 
-    init(backend: any StorageBackend) throws {
+    init(backend: any StorageBackend, usage: UsageRecorder) throws {
         self.backend = backend
+        self.usage = usage
         signal = backend.commitSignal
-        shards = ShardedLocked(count: Self.shardCount) { Shard() }
         let start = try backend.read { reader in
             (catalog: try reader.catalog(), version: try reader.catalogVersion(),
              applied: try reader.latestChange())
         }
-        refresh = Locked(RefreshState(applied: start.applied, fingerprint: nil,
-                                      scopes: ScopeIndex(catalog: start.catalog, version: start.version)))
+        let scopes = ScopeIndex(catalog: start.catalog, version: start.version)
+        shards = ShardedLocked(count: Self.shardCount) { Shard(scopes: scopes) }
+        refresh = Locked(RefreshState(applied: start.applied, fingerprint: nil, scopes: scopes))
         invalidatedThrough.store(start.applied, ordering: .relaxed)
     }
 
@@ -70,18 +81,24 @@ final class TokenIndex: Sendable {
         return total
     }
 
-    enum Answer {
-        case known(CachedToken)
+    enum Answer<Result> {
+        case token(Result)
         case unknown
     }
 
-    /// The token with `digest`: from memory when fresh, else from SQLite (and remembered).
-    func find(_ digest: Digest) throws -> Answer {
+    /// Looks `digest` up — in memory when fresh, else in the database, remembering the answer — and
+    /// runs `body` on the token with the scope positions its sets refer to. An indexed token is
+    /// handed over in place under its shard's lock (its usage counts stay in it until the flush);
+    /// a token that cannot be indexed is a copy whose counts go to the usage buffer afterwards.
+    func withToken<R>(_ digest: Digest, _ body: (inout IndexedToken, ScopeLookup) -> R) throws -> Answer<R> {
         let usable = try makeFresh()
         let shard = Self.shard(of: digest)
         if usable {
-            let hit: Answer? = shards.withShard(shard) { table in
-                if let entry = table.tokens[digest] { return .known(entry) }
+            let hit: Answer<R>? = shards.withShard(shard) { table in
+                if let index = table.tokens.find(digest) {
+                    let lookup = table.lookup
+                    return .token(table.tokens.update(index) { entry in visit(&entry, lookup, body) })
+                }
                 if let filter = table.filter, filter.isReady, !filter.mayContain(digest) { return .unknown }
                 return table.absent.contains(digest) ? .unknown : nil
             }
@@ -94,27 +111,75 @@ final class TokenIndex: Sendable {
             return .unknown
         }
         let scopes = try scopeIndex(atLeast: token.catalogVersion)
-        let entry = CachedToken(token, scopes: scopes)
-        if usable, scopes.version == token.catalogVersion { remember(entry, digest, in: shard, readAt: found.changeSeq) }
-        return .known(entry)
+        let owner = token.ownerRemoved ? "" : subjects.intern(token.owner ?? "")
+        guard var entry = IndexedToken(token, scopes: scopes, owner: owner) else {
+            throw TokenAuthError(.storageError, "a token id in the database is longer than \(TokenID.capacity) bytes")
+        }
+        if usable, scopes.version == token.catalogVersion,
+           let result = remember(entry, catalogVersion: scopes.version, in: shard, readAt: found.changeSeq, body) {
+            return .token(result)
+        }
+        let result = withExtendedLifetime(scopes) { body(&entry, scopes.lookup) }
+        usage.retire(&entry, names: scopes.lookup.names(in:))
+        return .token(result)
     }
 
     /// Whether the token with `digest` is in the index as of the latest commit (false when the index
     /// is off, or the token was never seen, evicted, changed or deleted: then ask the database).
     func holds(_ digest: Digest) throws -> Bool {
         guard try makeFresh() else { return false }
-        return shards.withShard(Self.shard(of: digest)) { $0.tokens[digest] != nil }
+        return shards.withShard(Self.shard(of: digest)) { $0.tokens.find(digest) != nil }
+    }
+
+    /// Moves the usage counts of the indexed tokens with `digests` into `batch` (tokens no longer
+    /// indexed handed theirs to the usage buffer when they left).
+    func takeUsage(of digests: [Digest], into batch: inout PendingUsage) {
+        for digest in digests {
+            shards.withShard(Self.shard(of: digest)) { table in
+                guard let index = table.tokens.find(digest) else { return }
+                let lookup = table.lookup
+                table.tokens.update(index) { entry in
+                    entry.usage.queued = false
+                    if let counts = entry.usage.take(names: lookup.names(in:)) {
+                        batch.tokens[entry.id.string, default: TokenUsage()].merge(counts)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `body` on an indexed entry, then queues it for the flush if this was its first use since.
+    private func visit<R>(_ entry: inout IndexedToken, _ lookup: ScopeLookup, _ body: (inout IndexedToken, ScopeLookup) -> R) -> R {
+        let result = body(&entry, lookup)
+        if entry.usage.uses > 0, !entry.usage.queued {
+            entry.usage.queued = true
+            usage.enqueue(entry.digest, id: entry.id)
+        }
+        return result
     }
 
     private static func shard(of digest: Digest) -> Int { Int(truncatingIfNeeded: digest.w1 % UInt64(shardCount)) }
 
-    private func remember(_ entry: CachedToken, _ digest: Digest, in shard: Int, readAt seq: Int64) {
+    /// Indexes `entry` (unless a newer invalidation or catalog came first) and runs `body` on it.
+    private func remember<R>(_ entry: IndexedToken, catalogVersion: Int64, in shard: Int, readAt seq: Int64,
+                             _ body: (inout IndexedToken, ScopeLookup) -> R) -> R? {
         // Shards fill unevenly: each may hold a quarter more than its share before it evicts.
         let limit = max(1, capacity.load(ordering: .relaxed) / Self.shardCount * 5 / 4)
-        shards.withShard(shard) { table in
-            guard seq >= invalidatedThrough.load(ordering: .acquiring) else { return }
-            if table.tokens.count >= limit, let victim = table.tokens.keys.first { table.tokens[victim] = nil }
-            table.tokens[digest] = entry
+        return shards.withShard(shard) { table in
+            guard seq >= invalidatedThrough.load(ordering: .acquiring), table.scopes.version == catalogVersion else {
+                return nil
+            }
+            let index: Int
+            if let existing = table.tokens.find(entry.digest) {
+                index = existing // another thread indexed it meanwhile, from as fresh a snapshot
+            } else {
+                if table.tokens.count >= limit, var victim = table.tokens.evictOne() {
+                    usage.retire(&victim, names: table.lookup.names(in:))
+                }
+                index = table.tokens.insert(entry)
+            }
+            let lookup = table.lookup
+            return table.tokens.update(index) { visit(&$0, lookup, body) }
         }
     }
 
@@ -141,14 +206,14 @@ final class TokenIndex: Sendable {
             invalidatedThrough.store(batch.latest, ordering: .releasing)
             updateFilter(&state, with: batch)
             if batch.everything {
-                dropAll()
                 let catalog = try backend.read { (try $0.catalog(), try $0.catalogVersion()) }
                 if catalog.1 != state.scopes.version { state.scopes = ScopeIndex(catalog: catalog.0, version: catalog.1) }
+                dropAll(installing: state.scopes)
             } else {
                 for bytes in batch.tokens {
                     guard let digest = Digest(bytes) else { continue }
                     shards.withShard(Self.shard(of: digest)) { table in
-                        table.tokens[digest] = nil
+                        if var gone = table.tokens.remove(digest) { usage.retire(&gone, names: table.lookup.names(in:)) }
                         table.absent.remove(digest)
                     }
                 }
@@ -208,10 +273,17 @@ final class TokenIndex: Sendable {
     /// Whether a ready digest filter answers for unknown digests.
     var hasReadyFilter: Bool { refresh.withLock { $0.filter?.isReady ?? false } }
 
-    private func dropAll() {
+    /// Empties the index (the tokens' usage counts go to the usage buffer), then makes `scopes` the
+    /// catalog of what is indexed from now on.
+    private func dropAll(installing scopes: ScopeIndex? = nil) {
         shards.forEach { table in
-            table.tokens.removeAll()
+            let lookup = table.lookup
+            table.tokens.removeAll { usage.retire(&$0, names: lookup.names(in:)) }
             table.absent.removeAll()
+            if let scopes {
+                table.scopes = scopes
+                table.lookup = scopes.lookup
+            }
         }
     }
 

@@ -1,0 +1,60 @@
+import XCTest
+@testable import TokenAuthCore
+
+/// The index's open-addressing table, and that usage counted in its entries survives their leaving.
+final class TokenTableTests: XCTestCase {
+    private static func entry(_ digest: Digest) -> IndexedToken? {
+        let lookup = VerificationLookup(digest: digest.bytes, id: "tok_0123456789abcdef", kind: .service, owner: nil,
+                                        ownerRemoved: false, expandedScopes: "", expiresAt: 0, active: true, revokeAt: nil,
+                                        rateLimit: nil, ownerMember: nil, catalogVersion: 0)
+        return IndexedToken(lookup, scopes: ScopeIndex(catalog: ScopeCatalog(definitions: [:]), version: 0), owner: "")
+    }
+
+    private static func randomDigest() -> Digest {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<4).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } }
+        return bytes.withUnsafeBytes { Digest($0) }
+    }
+
+    func testInsertFindRemoveAndEvictKeepEveryOtherEntryFindable() throws {
+        var table = TokenTable()
+        var present = (0..<5000).map { _ in Self.randomDigest() }
+        for digest in present { _ = table.insert(try XCTUnwrap(Self.entry(digest))) }
+        present.shuffle()
+        let removed = present.prefix(2500)
+        for digest in removed { XCTAssertNotNil(table.remove(digest)) }
+        var remaining = Set(present.dropFirst(2500).map(\.w0))
+        for _ in 0..<500 { remaining.remove(try XCTUnwrap(table.evictOne()).digest.w0) }
+        XCTAssertEqual(table.count, remaining.count)
+        for digest in present {
+            let found = table.find(digest)
+            XCTAssertEqual(found != nil, remaining.contains(digest.w0))
+            if let found { XCTAssertTrue(table.entries[found].digest.isSame(as: digest)) }
+        }
+        table.removeAll { _ in }
+        XCTAssertNil(table.find(present[0]))
+    }
+
+    func testUsesCountedInEvictedOrInvalidatedEntriesAreNotLost() throws {
+        let path = NSTemporaryDirectory() + "table-\(UUID().uuidString).db"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let store = try TokenStore.open(path: path, configuration: StoreConfiguration(usageFlushMS: 3_600_000))
+        defer { store.close() }
+        let other = try TokenStore.open(path: path)
+        defer { other.close() }
+        store.setIndexCapacity(64) // one entry per shard: most verifications evict another token
+        let tokens = try (0..<100).map { try store.createToken(actor: nil, spec: TokenSpec(name: "t\($0)", kind: .service, scopes: "tickets:read")) }
+        for round in 0..<3 {
+            for token in tokens {
+                XCTAssertEqual(token.secret.withUnsafeBytes { store.verify(credential: $0, requiredScopes: nil) }.status, .ok)
+            }
+            // A commit elsewhere that changes the first token drops its entry from this handle's index.
+            try other.renameToken(actor: nil, tokenID: tokens[0].id, name: "renamed\(round)")
+        }
+        try store.flush()
+        for token in tokens {
+            let stats = try store.stats(actor: nil, tokenID: token.id, sinceMS: 0)
+            XCTAssertTrue(stats.contains("\"use_count\":3,"), stats)
+        }
+    }
+}
