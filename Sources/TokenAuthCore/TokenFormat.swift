@@ -6,9 +6,10 @@ struct TokenFormat: Sendable {
     static let maximumRandomLength = 64
     static let defaultPrefix = "tka"
 
-    let prefix: [UInt8]
-    /// The prefix packed into a little-endian word, and the mask of its bytes: one comparison.
+    /// The prefix packed into a little-endian word (at most 8 bytes), its length, and the mask of its
+    /// bytes: one comparison. Plain values only, so that copying a format counts no reference.
     private let prefixWord: UInt64
+    private let prefixCount: Int
     private let prefixMask: UInt64
     /// The running CRC after "<prefix>p_" and after "<prefix>s_": the checksum of a token continues
     /// from there over its random part only.
@@ -16,12 +17,12 @@ struct TokenFormat: Sendable {
     private let serviceHeadCRC: UInt32
 
     init(prefix: String) {
-        self.prefix = Array(prefix.utf8.prefix(8))
+        let prefix = Array(prefix.utf8.prefix(8))
         var word: UInt64 = 0
-        for (index, byte) in self.prefix.enumerated() { word |= UInt64(byte) << UInt64(8 * index) }
+        for (index, byte) in prefix.enumerated() { word |= UInt64(byte) << UInt64(8 * index) }
         prefixWord = word
-        prefixMask = self.prefix.count >= 8 ? UInt64.max : (UInt64(1) << UInt64(8 * self.prefix.count)) - 1
-        let prefix = self.prefix
+        prefixCount = prefix.count
+        prefixMask = prefix.count >= 8 ? UInt64.max : (UInt64(1) << UInt64(8 * prefix.count)) - 1
         func headCRC(_ kind: TokenKind) -> UInt32 {
             (prefix + [kind.letter, UInt8(ascii: "_")]).withUnsafeBufferPointer { head in
                 head.baseAddress.map { CRC32.update(0xFFFF_FFFF, $0, head.count) } ?? 0
@@ -32,7 +33,10 @@ struct TokenFormat: Sendable {
     }
 
     /// The length of the public hint: prefix, kind letter, '_' and four random characters.
-    var hintLength: Int { prefix.count + 6 }
+    var hintLength: Int { prefixCount + 6 }
+
+    /// The prefix's bytes.
+    var prefix: [UInt8] { withUnsafeBytes(of: prefixWord.littleEndian) { Array($0.prefix(prefixCount)) } }
 
     static func isValidPrefix(_ prefix: String) -> Bool {
         let bytes = Array(prefix.utf8)
@@ -80,7 +84,7 @@ struct TokenFormat: Sendable {
     /// The kind a well-formed token of this store declares, or nil when the bytes are not such a token
     /// (wrong prefix, kind letter, length, alphabet or checksum). Touches no storage; one pass.
     func check(_ token: UnsafeRawBufferPointer) -> TokenKind? {
-        let head = prefix.count + 2
+        let head = prefixCount + 2
         let count = token.count
         guard count >= head + Self.minimumRandomLength + Self.checksumLength,
               count <= head + Self.maximumRandomLength + Self.checksumLength,

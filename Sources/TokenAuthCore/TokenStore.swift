@@ -8,6 +8,8 @@ public final class TokenStore: Sendable {
     let usage = UsageRecorder()
     private let usageWriter: UsageWriter
     let index: TokenIndex
+    private let limiter = RateLimiter()
+    /// Holds the parts above without owning them.
     private let verifier: Verifier
     private let catalogMemo = Locked<(version: Int64, catalog: ScopeCatalog)?>(nil)
     private let flusher: Locked<PeriodicTask?> = Locked(nil)
@@ -44,7 +46,7 @@ public final class TokenStore: Sendable {
         format = TokenFormat(prefix: backend.tokenPrefix)
         index = try TokenIndex(backend: backend, usage: usage)
         usageWriter = UsageWriter(recorder: usage, index: index, backend: backend)
-        verifier = Verifier(index: index, format: format, limiter: RateLimiter(), usage: usage, clock: clock)
+        verifier = Verifier(index: index, format: format, limiter: limiter, usage: usage, clock: clock)
     }
 
     private func startFlusher() throws {

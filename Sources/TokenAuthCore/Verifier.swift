@@ -2,12 +2,14 @@
 /// revocation, expiry, activity, the owner's activity, scopes, rate limit — and counts the outcome.
 /// For a token seen before it hashes, looks up memory and updates the entry's counters in place,
 /// under the entry's shard lock: no SQL, no allocation, no reference counting.
-final class Verifier: Sendable {
-    private let index: TokenIndex
+/// A struct holding its parts `unowned(unsafe)`: the store owns them and outlives every call, and a
+/// shared object whose reference count every verifying thread wrote would serialise them.
+struct Verifier: Sendable {
+    private unowned(unsafe) let index: TokenIndex
     private let format: TokenFormat
-    private let limiter: RateLimiter
-    private let usage: UsageRecorder
-    private let clock: StoreClock
+    private unowned(unsafe) let limiter: RateLimiter
+    private unowned(unsafe) let usage: UsageRecorder
+    private unowned(unsafe) let clock: StoreClock
 
     init(index: TokenIndex, format: TokenFormat, limiter: RateLimiter, usage: UsageRecorder, clock: StoreClock) {
         self.index = index

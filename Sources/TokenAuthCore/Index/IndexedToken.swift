@@ -36,12 +36,14 @@ struct IndexedToken {
     }
 
     /// The verification checks that do not involve scopes or the rate limit, at `now`.
+    @inline(__always)
     func status(at now: Int64) -> Status {
         TokenState.status(revokeAt: revokeAt, ownerRemoved: ownerRemoved, expiresAt: expiresAt, active: active,
                           kind: kind, ownerActive: ownerActive, now: now)
     }
 
     /// Calls `body` with the subject's bytes: the owner's member id, or the token id of a service token.
+    @inline(__always)
     func withSubject<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
         if kind == .service { return id.withBytes(body) }
         if let result = owner.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return result }
@@ -67,6 +69,7 @@ struct TokenID {
         count = UInt8(utf8.count)
     }
 
+    @inline(__always)
     func withBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
         withUnsafeBytes(of: words) { body(UnsafeRawBufferPointer(rebasing: $0[0..<Int(count)])) }
     }

@@ -35,7 +35,9 @@ final class TokenIndex: Sendable {
     static let absentPerShard = 4096
 
     private let backend: any StorageBackend
-    private let usage: UsageRecorder
+    /// Owned by the store (and its usage writer), which outlive the index's use of it; not retained,
+    /// so that verifying threads write no shared reference count.
+    private unowned(unsafe) let usage: UsageRecorder
     private let subjects = SubjectNames()
     /// The backend's commit signal, held directly so the hot path does not go through an existential.
     private let signal: CommitSignal
