@@ -24,32 +24,30 @@ struct Verifier: Sendable {
     func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?, text: VerdictText,
                 counting: Bool = true) -> VerdictFacts {
         let required = requiredScopes ?? UnsafeRawBufferPointer(start: nil, count: 0)
-        guard ScopeWords.areValid(required) else { return VerdictFacts(status: .invalidArgument) }
-        guard let credential, let token = Credential.token(in: credential), format.check(token) != nil else {
-            return VerdictFacts(status: .malformed)
+        // An ill-formed scope list is refused before anything else; it is checked only where the
+        // answer is not OK, since a list whose every name the catalog holds is well-formed.
+        func unlessScopesAreIllFormed(_ status: Status) -> VerdictFacts {
+            VerdictFacts(status: ScopeWords.areValid(required) ? status : .invalidArgument)
         }
-        guard let digest = Digest.sha256(token) else { return VerdictFacts(status: .internalError) }
+        guard let credential, let token = Credential.token(in: credential), format.check(token) != nil else {
+            return unlessScopesAreIllFormed(.malformed)
+        }
+        guard let digest = Digest.sha256(token) else { return unlessScopesAreIllFormed(.internalError) }
         let now = clock.nowMS
         do {
             let answer = try index.withToken(digest) { entry, scopes in
                 decide(&entry, scopes: scopes, required: required, text: text, now: now, counting: counting)
             }
-            guard case .token(let facts) = answer else { return VerdictFacts(status: .unknownToken) }
+            guard case .token(let facts) = answer else { return unlessScopesAreIllFormed(.unknownToken) }
             return facts
         } catch {
-            return VerdictFacts(status: error.status)
+            return unlessScopesAreIllFormed(error.status)
         }
     }
 
     private func decide(_ token: inout IndexedToken, scopes: ScopeLookup, required: UnsafeRawBufferPointer,
                         text: VerdictText, now: Int64, counting: Bool) -> VerdictFacts {
         var facts = VerdictFacts(status: token.status(at: now))
-        facts.kind = token.kind
-        facts.expiresAtMS = token.expiresAt
-        facts.rateLimit = token.rateLimit?.limit ?? 0
-        token.id.withBytes { VerdictText.fill(text.tokenID, with: $0) }
-        token.withSubject { VerdictText.fill(text.subject, with: $0) }
-
         var used = ScopeSet()
         var missing: UnsafeRawBufferPointer?
         if facts.status == .ok {
@@ -57,12 +55,19 @@ struct Verifier: Sendable {
                 guard let position = scopes.position(of: word), token.inForce.contains(position) else {
                     facts.status = .forbidden
                     missing = word
-                    VerdictText.fill(text.missingScope, with: word)
                     break
                 }
                 used.insert(position)
             }
         }
+        if facts.status != .ok, !ScopeWords.areValid(required) { return VerdictFacts(status: .invalidArgument) }
+        facts.kind = token.kind
+        facts.expiresAtMS = token.expiresAt
+        facts.rateLimit = token.rateLimit?.limit ?? 0
+        token.id.withBytes { VerdictText.fill(text.tokenID, with: $0) }
+        token.withSubject { VerdictText.fill(text.subject, with: $0) }
+        if let missing { VerdictText.fill(text.missingScope, with: missing) }
+
         if let limit = token.rateLimit {
             let reading = limiter.take(token.digest, limit, now: now, spend: counting && facts.status == .ok)
             if !reading.allowed {
@@ -75,7 +80,7 @@ struct Verifier: Sendable {
         if !counting {
             return facts
         } else if facts.status == .ok {
-            if let earlierDay = token.usage.count(day: UTCDay.day(of: now), at: now, scopes: used, names: scopes.names(in:)) {
+            if let earlierDay = token.usage.count(at: now, scopes: used, names: scopes.names(in:)) {
                 usage.add(earlierDay, tokenID: token.id)
             }
         } else {

@@ -47,3 +47,19 @@ final class TokenFormatTests: XCTestCase {
         XCTAssertThrowsError(try extended.defining("tickets:read", implies: ["a"], description: nil))
     }
 }
+
+/// The eight-bytes-at-a-time alphabet check agrees with the byte table on every byte value.
+final class Base62WordTests: XCTestCase {
+    func testWordCheckMatchesTheTableForEveryByteInEveryPosition() {
+        for byte in 0...255 {
+            for position in 0..<8 {
+                var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 8)
+                bytes[position] = UInt8(byte)
+                let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                XCTAssertEqual(Base62.areDigits(word), Base62.values[byte] != 0xFF, "byte \(byte) at \(position)")
+            }
+        }
+        let all = Array("09AZaz9Z".utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+        XCTAssertTrue(Base62.areDigits(all))
+    }
+}

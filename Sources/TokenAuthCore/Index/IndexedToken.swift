@@ -80,17 +80,25 @@ struct TokenID {
 /// Successful uses of one token recorded in memory since the last flush (one UTC day's worth).
 struct PendingUse {
     var day: Int64 = 0
+    /// The first millisecond of `day` and of the day after (a use within them needs no division).
+    var dayStart: Int64 = 0
+    var dayEnd: Int64 = 0
     var uses: Int64 = 0
     var lastUsedAt: Int64 = 0
     var scopes = ScopeSet()
     /// Whether the token is on the flush queue.
     var queued = false
 
-    /// Counts one use at `now` (UTC day `day`) of `scopes`; returns the counts of an earlier day, to
-    /// be written separately, if the day changed.
-    mutating func count(day: Int64, at now: Int64, scopes used: ScopeSet, names: (ScopeSet) -> [String]) -> TokenUsage? {
-        let previous = self.day != day ? take(names: names) : nil
-        self.day = day
+    /// Counts one use at `now` of `scopes`; returns the counts of an earlier UTC day, to be written
+    /// separately, if the day changed.
+    mutating func count(at now: Int64, scopes used: ScopeSet, names: (ScopeSet) -> [String]) -> TokenUsage? {
+        var previous: TokenUsage?
+        if now < dayStart || now >= dayEnd {
+            previous = take(names: names)
+            day = UTCDay.day(of: now)
+            dayStart = day &* UTCDay.millisecondsPerDay
+            dayEnd = dayStart &+ UTCDay.millisecondsPerDay
+        }
         uses += 1
         lastUsedAt = max(lastUsedAt, now)
         scopes.formUnion(used)
