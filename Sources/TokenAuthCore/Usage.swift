@@ -72,15 +72,16 @@ struct PendingUsage {
 /// locks that no database write holds; `drain` hands the batch to the flusher.
 final class UsageRecorder: Sendable {
     private let pending = Locked(PendingUsage())
-    /// Digests of the indexed tokens counted since the last drain, and the same by token id.
+    /// Digests of the indexed tokens counted since the last drain, and the same by token id for the
+    /// first `recentLimit` of them (so that memory per counted token stays a digest).
     private let queued = Locked<(digests: [Digest], byID: [String: Digest])>(([], [:]))
+    static let recentLimit = 4096
 
     /// Queues an indexed token whose entry counted its first use since the last drain.
     func enqueue(_ digest: Digest, id: TokenID) {
-        let key = id.string
         queued.withLock { queue in
             queue.digests.append(digest)
-            queue.byID[key] = digest
+            if queue.byID.count < Self.recentLimit { queue.byID[id.string] = digest }
         }
     }
 
@@ -117,7 +118,8 @@ final class UsageRecorder: Sendable {
     }
 
     /// The digest of the token `id` if a successful verification of it was counted since the last
-    /// drain (so that `ta_record_usage` can ask the index rather than the database).
+    /// drain, among the first `recentLimit` (so that `ta_record_usage` can ask the index rather
+    /// than the database).
     func recentDigest(_ id: String) -> Digest? {
         queued.withLock { $0.byID[id] }
     }

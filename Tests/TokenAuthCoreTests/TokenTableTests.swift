@@ -16,6 +16,11 @@ final class TokenTableTests: XCTestCase {
         return bytes.withUnsafeBytes { Digest($0) }
     }
 
+    func testAnIndexedTokenStaysSmall() {
+        // The RSS budget is 300 bytes per cached token, slots and usage queue included.
+        XCTAssertLessThanOrEqual(MemoryLayout<IndexedToken>.stride, 176)
+    }
+
     func testInsertFindRemoveAndEvictKeepEveryOtherEntryFindable() throws {
         var table = TokenTable()
         var present = (0..<5000).map { _ in Self.randomDigest() }

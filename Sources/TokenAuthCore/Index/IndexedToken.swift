@@ -3,20 +3,27 @@
 /// reference counting when read) and dropped, never patched, when a commit changes the token, its
 /// owner or the catalog. The scope sets are positions in the index's `ScopeIndex`.
 struct IndexedToken {
+    // Declared small-to-fit (Swift lays fields out in order): about 170 bytes per token.
     var digest: Digest
     var id: TokenID
-    /// The owner's member id for a personal token ("" once the owner was removed); unused for a
-    /// service token, whose subject is its id. Equal ids share one storage (`SubjectNames`).
-    var owner: String
     var kind: TokenKind
     var active: Bool
     var ownerRemoved: Bool
     var ownerActive: Bool?
-    var revokeAt: Int64?
+    /// The owner's member id for a personal token ("" once the owner was removed); unused for a
+    /// service token, whose subject is its id. Equal ids share one storage (`SubjectNames`).
+    var owner: String
+    /// `Int64.max` when not revoked.
+    private var revokeAtOrNever: Int64
     var expiresAt: Int64
-    var rateLimit: RateLimit?
+    /// 0 when the token has no rate limit.
+    private var rateLimitValue: UInt32
+    private var rateWindowMS: UInt32
     var inForce: ScopeSet
     var usage = PendingUse()
+
+    var revokeAt: Int64? { revokeAtOrNever == .max ? nil : revokeAtOrNever }
+    var rateLimit: RateLimit? { rateLimitValue == 0 ? nil : RateLimit(limit: rateLimitValue, windowMS: rateWindowMS) }
 
     /// nil when the token's id is longer than `TokenID.capacity` (never issued by this library).
     init?(_ token: VerificationLookup, scopes: ScopeIndex, owner: String) {
@@ -28,9 +35,10 @@ struct IndexedToken {
         active = token.active
         ownerRemoved = token.ownerRemoved
         ownerActive = token.ownerMember?.active
-        revokeAt = token.revokeAt
+        revokeAtOrNever = token.revokeAt ?? .max
         expiresAt = token.expiresAt
-        rateLimit = token.rateLimit
+        rateLimitValue = token.rateLimit?.limit ?? 0
+        rateWindowMS = token.rateLimit?.windowMS ?? 0
         inForce = scopes.set(of: ScopesInForce(catalog: scopes.catalog, tokenScopes: words(token.expandedScopes),
                                                kind: token.kind, owner: token.ownerMember))
     }
@@ -56,8 +64,8 @@ struct IndexedToken {
 /// A token id held inline (ids are "tok_" + 16 base62 characters: 20 bytes), so that the index
 /// keeps no string object per token.
 struct TokenID {
-    static let capacity = 32
-    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    static let capacity = 24
+    private var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
     private(set) var count: UInt8 = 0
 
     init?(_ id: String) {
@@ -79,10 +87,8 @@ struct TokenID {
 
 /// Successful uses of one token recorded in memory since the last flush (one UTC day's worth).
 struct PendingUse {
-    var day: Int64 = 0
-    /// The first millisecond of `day` and of the day after (a use within them needs no division).
+    /// The first millisecond of the UTC day counted (a use within it needs no division).
     var dayStart: Int64 = 0
-    var dayEnd: Int64 = 0
     var uses: Int64 = 0
     var lastUsedAt: Int64 = 0
     var scopes = ScopeSet()
@@ -93,11 +99,9 @@ struct PendingUse {
     /// separately, if the day changed.
     mutating func count(at now: Int64, scopes used: ScopeSet, names: (ScopeSet) -> [String]) -> TokenUsage? {
         var previous: TokenUsage?
-        if now < dayStart || now >= dayEnd {
+        if now < dayStart || now - dayStart >= UTCDay.millisecondsPerDay {
             previous = take(names: names)
-            day = UTCDay.day(of: now)
-            dayStart = day &* UTCDay.millisecondsPerDay
-            dayEnd = dayStart &+ UTCDay.millisecondsPerDay
+            dayStart = UTCDay.day(of: now) &* UTCDay.millisecondsPerDay
         }
         uses += 1
         lastUsedAt = max(lastUsedAt, now)
@@ -111,6 +115,7 @@ struct PendingUse {
         var usage = TokenUsage()
         usage.uses = uses
         usage.lastUsedAt = lastUsedAt
+        let day = UTCDay.day(of: dayStart)
         usage.days[day] = TokenUsage.DayCounts(uses: uses, denied: 0)
         for name in names(scopes) { usage.counts[UsageCountKey(day: day, dimension: .scope, key: name)] = 1 }
         uses = 0
