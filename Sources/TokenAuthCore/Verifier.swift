@@ -33,10 +33,10 @@ struct Verifier: Sendable {
             return unlessScopesAreIllFormed(.malformed)
         }
         guard let digest = Digest.sha256(token) else { return unlessScopesAreIllFormed(.internalError) }
-        let now = clock.nowMS
         do {
             let answer = try index.withToken(digest) { entry, scopes in
-                decide(&entry, scopes: scopes, required: required, text: text, now: now, counting: counting)
+                let now = entry.isTimeSensitive ? clock.nowMS : clock.coarseNowMS
+                return decide(&entry, scopes: scopes, required: required, text: text, now: now, counting: counting)
             }
             guard case .token(let facts) = answer else { return unlessScopesAreIllFormed(.unknownToken) }
             return facts

@@ -23,6 +23,10 @@ struct IndexedToken {
     var usage = PendingUse()
 
     var revokeAt: Int64? { revokeAtOrNever == .max ? nil : revokeAtOrNever }
+
+    /// Whether deciding about this token depends on the exact time: an expiry, a revocation (with
+    /// or without grace), or a rate limit. Otherwise the time only stamps the use.
+    var isTimeSensitive: Bool { expiresAt != 0 || revokeAtOrNever != .max || rateLimitValue != 0 }
     var rateLimit: RateLimit? { rateLimitValue == 0 ? nil : RateLimit(limit: rateLimitValue, windowMS: rateWindowMS) }
 
     /// nil when the token's id is longer than `TokenID.capacity` (never issued by this library).

@@ -180,7 +180,7 @@ struct SQLiteAccess: StorageWriter {
     func applyUsage(_ usage: TokenUsage, tokenID: String) throws {
         try run("""
             UPDATE tokens SET use_count = use_count + ?2, denied_count = denied_count + ?3,
-                last_used_at = max(last_used_at, ?4) WHERE id = ?1
+                last_used_at = CASE WHEN ?4 > 0 THEN max(last_used_at, ?4, created_at) ELSE last_used_at END WHERE id = ?1
             """, [.text(tokenID), .int(usage.uses), .int(usage.denied), .int(usage.lastUsedAt)])
         guard db.changes > 0 else { return } // deleted meanwhile: its usage goes with it
         for (day, counts) in usage.days {

@@ -15,6 +15,16 @@ final class StoreClock: Sendable {
         return value != 0 ? value : Self.wallClockMS()
     }
 
+    /// The same from the kernel's coarse clock (its last tick, a few ms behind at most; a fraction
+    /// of the cost): for stamping uses, never for deciding expiry, revocation or rate limits.
+    var coarseNowMS: Int64 {
+        let value = pinned.load(ordering: .relaxed)
+        guard value == 0 else { return value }
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME_COARSE, &ts)
+        return Int64(ts.tv_sec) &* 1000 &+ Int64(ts.tv_nsec) / 1_000_000
+    }
+
     static func wallClockMS() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
