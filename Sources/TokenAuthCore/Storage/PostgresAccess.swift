@@ -206,7 +206,7 @@ final class PostgresAccess: StorageWriter {
         try run("""
             WITH t AS (
                 UPDATE tokens SET use_count = use_count + $2, denied_count = denied_count + $3,
-                    last_used_at = CASE WHEN $4 > 0 THEN greatest(last_used_at, $4, created_at) ELSE last_used_at END
+                    last_used_at = CASE WHEN $4::bigint > 0 THEN greatest(last_used_at, $4::bigint, created_at) ELSE last_used_at END
                     WHERE id = $1 RETURNING id
             ), d AS (
                 INSERT INTO usage_daily(token_id, day, uses, denied)

@@ -31,37 +31,52 @@ final class Locked<Value>: @unchecked Sendable {
 }
 
 /// `count` values, each behind its own mutex, in one allocation: picking a shard costs no reference
-/// counting (unlike an array of `Locked` objects), so threads working on different shards share
-/// no written cache line.
+/// counting (unlike an array of `Locked` objects). Each mutex and each value sits on its own pair of
+/// cache lines, so threads working on different shards share no written cache line.
 final class ShardedLocked<Value>: @unchecked Sendable {
     let count: Int
-    private let mutexes: UnsafeMutablePointer<pthread_mutex_t>
-    private let values: UnsafeMutablePointer<Value>
+    /// Bytes from one shard's mutex (or value) to the next: two cache lines, since x86 fetches pairs.
+    private static var mutexStride: Int { (MemoryLayout<pthread_mutex_t>.stride + 127) / 128 * 128 }
+    private static var valueStride: Int { (MemoryLayout<Value>.stride + 127) / 128 * 128 }
+    private let mutexes: UnsafeMutableRawPointer
+    private let values: UnsafeMutableRawPointer
 
     init(count: Int, _ make: () -> Value) {
         self.count = max(count, 1)
-        mutexes = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: self.count)
-        values = UnsafeMutablePointer<Value>.allocate(capacity: self.count)
+        mutexes = .allocate(byteCount: self.count * Self.mutexStride, alignment: 128)
+        values = .allocate(byteCount: self.count * Self.valueStride, alignment: 128)
         for index in 0..<self.count {
-            (mutexes + index).initialize(to: pthread_mutex_t())
-            pthread_mutex_init(mutexes + index, nil)
-            (values + index).initialize(to: make())
+            let mutex = (mutexes + index * Self.mutexStride).bindMemory(to: pthread_mutex_t.self, capacity: 1)
+            mutex.initialize(to: pthread_mutex_t())
+            pthread_mutex_init(mutex, nil)
+            (values + index * Self.valueStride).bindMemory(to: Value.self, capacity: 1).initialize(to: make())
         }
     }
 
     deinit {
-        for index in 0..<count { pthread_mutex_destroy(mutexes + index) }
+        for index in 0..<count {
+            pthread_mutex_destroy(mutex(index))
+            value(index).deinitialize(count: 1)
+        }
         mutexes.deallocate()
-        values.deinitialize(count: count)
         values.deallocate()
+    }
+
+    private func mutex(_ index: Int) -> UnsafeMutablePointer<pthread_mutex_t> {
+        (mutexes + index * Self.mutexStride).assumingMemoryBound(to: pthread_mutex_t.self)
+    }
+
+    private func value(_ index: Int) -> UnsafeMutablePointer<Value> {
+        (values + index * Self.valueStride).assumingMemoryBound(to: Value.self)
     }
 
     /// Runs `body` on shard `index % count` under its mutex.
     func withShard<Result>(_ index: Int, _ body: (inout Value) throws -> Result) rethrows -> Result {
         let slot = index % count
-        pthread_mutex_lock(mutexes + slot)
-        defer { pthread_mutex_unlock(mutexes + slot) }
-        return try body(&values[slot])
+        let mutex = mutex(slot)
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&value(slot).pointee)
     }
 
     func forEach(_ body: (inout Value) throws -> Void) rethrows {
