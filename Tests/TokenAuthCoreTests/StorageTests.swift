@@ -71,7 +71,15 @@ final class StorageTests: XCTestCase {
             XCTAssertEqual(try query("SELECT name FROM sqlite_sequence"), [], "no AUTOINCREMENT table is left")
             XCTAssertEqual(try query("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"),
                            ["audit_aggregate", "audit_at"])
+            XCTAssertEqual(try query("PRAGMA page_size"), ["4096"], "an existing database keeps its page size")
         }
+    }
+
+    func testNewDatabasesHaveSmallPagesInWALMode() throws {
+        let store = try TokenStore.open(path: path)
+        store.close()
+        XCTAssertEqual(try query("PRAGMA page_size"), ["\(SQLiteBackend.newDatabasePageSize)"])
+        XCTAssertEqual(try query("PRAGMA journal_mode"), ["wal"])
     }
 
     func testTheChangeLogIsPrunedInBatchesAndKeepsAtLeastItsWindow() throws {
