@@ -26,8 +26,6 @@ public struct IssuedToken: Sendable {
 /// Creating and managing tokens. Each call is one transaction and one audit entry; IAM refusals are
 /// audited as `iam.denied` instead.
 extension TokenStore {
-    static let idRandomLength = 16
-
     public func createToken(actor actorID: String?, spec: TokenSpec) throws -> IssuedToken {
         let name = try Validate.tokenName(spec.name)
         let scopes = try Validate.scopeList(spec.scopes, "scopes")
@@ -67,7 +65,7 @@ extension TokenStore {
     /// Generates the secret and id for `draft`, stores the digest and audits the creation.
     private func issue(_ draft: TokenRecord, writer: any StorageWriter, actor: Actor) throws -> IssuedToken {
         // One draw from the CSPRNG for both the secret and the (independent) public id.
-        guard var random = TokenFormat.randomBase62(count: TokenFormat.randomLength + Self.idRandomLength) else {
+        guard var random = TokenFormat.randomBase62(count: TokenFormat.randomLength + TokenIDFormat.randomLength) else {
             throw TokenAuthError.internal("the random generator failed")
         }
         defer { Crypto.wipe(&random) }
@@ -77,7 +75,7 @@ extension TokenStore {
             throw TokenAuthError.internal("SHA-256 failed")
         }
         var token = draft
-        token.id = "tok_" + String(decoding: random[TokenFormat.randomLength...], as: UTF8.self)
+        token.id = TokenIDFormat.make(createdAtMS: token.createdAt, random: random[TokenFormat.randomLength...])
         token.hint = String(decoding: secret.prefix(format.hintLength), as: UTF8.self)
         do {
             try writer.insertToken(token, digest: digest)

@@ -17,6 +17,22 @@ final class TokenFormatTests: XCTestCase {
         XCTAssertEqual(String(decoding: Base62.sixDigits(61), as: UTF8.self), "00000z")
     }
 
+    func testTokenIDsAreTimeOrderedWithARandomTail() throws {
+        let tail = try XCTUnwrap(TokenFormat.randomBase62(count: TokenIDFormat.randomLength))
+        let first = TokenIDFormat.make(createdAtMS: 1_700_000_000_000, random: tail[...])
+        XCTAssertEqual(first.count, 20)
+        XCTAssertTrue(first.hasPrefix("tok_"))
+        XCTAssertTrue(first.hasSuffix(String(decoding: tail, as: UTF8.self)))
+        let times: [Int64] = [1_700_000_000_000, 1_700_000_000_001, 1_700_000_000_062, 1_800_000_000_000]
+        let ids = times.map { TokenIDFormat.make(createdAtMS: $0, random: tail[...]) }
+        XCTAssertEqual(ids, ids.sorted(), "later ids sort later")
+        XCTAssertEqual(TokenIDFormat.make(createdAtMS: 61, random: tail[...]).dropFirst(4).prefix(7), "000000z")
+        // Any clock value gives a well-formed id, never a trap.
+        for time in [Int64.min, -1, 0, Int64.max] {
+            XCTAssertEqual(TokenIDFormat.make(createdAtMS: time, random: tail[...]).count, 20)
+        }
+    }
+
     func testGeneratedTokensCheckAndTamperedOnesDoNot() throws {
         let format = TokenFormat(prefix: "tka")
         let random = try XCTUnwrap(TokenFormat.randomBase62(count: TokenFormat.randomLength))

@@ -95,6 +95,9 @@ final class SQLiteConnection {
     }
 
     var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// The rowid of the latest successful INSERT on this connection.
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 }
 
 /// Waiting for another connection's lock, up to the busy timeout. SQLite's own handler

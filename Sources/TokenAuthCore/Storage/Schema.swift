@@ -3,7 +3,7 @@
 enum Schema {
     /// 'TAK1' — tells libtokenauth databases apart from any other SQLite file.
     static let applicationID: Int64 = 0x5441_4B31
-    static let currentVersion: Int64 = 2
+    static let currentVersion: Int64 = 3
 
     /// Migration n brings a database from user_version n-1 to n. Append; never edit a shipped one.
     /// Every index costs a page write on each token creation: tokens have only the lookups the
@@ -86,6 +86,67 @@ enum Schema {
             kind INTEGER NOT NULL,
             digest BLOB
         );
+        """,
+        // 3: fewer pages written per token creation (issue 5). AUTOINCREMENT rewrote the
+        // sqlite_sequence page on every insert; plain INTEGER PRIMARY KEYs take max(seq) + 1, which
+        // only differs after the newest row is deleted — never for the change log (pruned from its
+        // oldest end) nor the audit (never deleted), and only in tie order for tokens. audit_token is
+        // dropped: no query uses it (the audit query's optional filters always scan audit_at).
+        // SQLite cannot drop AUTOINCREMENT in place, so the three tables are rebuilt (rowids kept).
+        """
+        CREATE TABLE tokens_v3(
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            digest BLOB NOT NULL UNIQUE,
+            hint TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind INTEGER NOT NULL,
+            owner TEXT,
+            owner_removed INTEGER NOT NULL DEFAULT 0,
+            created_by TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            expanded TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            active INTEGER NOT NULL,
+            revoke_at INTEGER,
+            rate_limit INTEGER NOT NULL,
+            rate_window_ms INTEGER NOT NULL,
+            rotated_from TEXT,
+            rotated_to TEXT,
+            use_count INTEGER NOT NULL DEFAULT 0,
+            denied_count INTEGER NOT NULL DEFAULT 0,
+            last_used_at INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO tokens_v3 SELECT * FROM tokens ORDER BY seq;
+        DROP TABLE tokens;
+        ALTER TABLE tokens_v3 RENAME TO tokens;
+        CREATE TABLE audit_v3(
+            seq INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            event TEXT NOT NULL,
+            actor TEXT,
+            token_id TEXT,
+            member_id TEXT,
+            detail TEXT NOT NULL,
+            agg_key TEXT,
+            agg_count INTEGER,
+            agg_first INTEGER,
+            agg_last INTEGER
+        );
+        INSERT INTO audit_v3 SELECT * FROM audit ORDER BY seq;
+        DROP TABLE audit;
+        ALTER TABLE audit_v3 RENAME TO audit;
+        CREATE UNIQUE INDEX audit_aggregate ON audit(agg_key) WHERE agg_key IS NOT NULL;
+        CREATE INDEX audit_at ON audit(at, seq);
+        CREATE TABLE changes_v3(
+            seq INTEGER PRIMARY KEY,
+            kind INTEGER NOT NULL,
+            digest BLOB
+        );
+        INSERT INTO changes_v3 SELECT * FROM changes ORDER BY seq;
+        DROP TABLE changes;
+        ALTER TABLE changes_v3 RENAME TO changes;
         """,
     ]
 }

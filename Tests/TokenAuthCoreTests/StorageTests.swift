@@ -1,0 +1,103 @@
+import XCTest
+@testable import TokenAuthCore
+
+/// The SQLite storage: schema migrations of databases written by older versions, and the upkeep of
+/// the change log.
+final class StorageTests: XCTestCase {
+    private var path = ""
+
+    override func setUp() {
+        path = NSTemporaryDirectory() + "storage-\(UUID().uuidString).db"
+    }
+
+    override func tearDown() { removeFiles() }
+
+    private func removeFiles() {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    /// What an older library left on disk: schema `version`, the standard catalog, and one service
+    /// token with its audit entry (and its change-log row from version 2 on). Returns the secret.
+    private func makeDatabase(version: Int, tokenID: String) throws -> [UInt8] {
+        let db = try SQLiteConnection(path: path, uri: false, busyTimeoutMS: 1000)
+        defer { db.close() }
+        try db.execute("PRAGMA journal_mode=WAL")
+        try db.execute("PRAGMA application_id=\(Schema.applicationID)")
+        for migration in Schema.migrations.prefix(version) { try db.execute(migration) }
+        try db.execute("PRAGMA user_version=\(version)")
+        try db.execute("INSERT INTO meta(key, value) VALUES('token_prefix', 'tka'), ('catalog_version', '1')")
+        for (name, definition) in ScopeCatalog.standard.definitions {
+            try db.statement("INSERT INTO scopes(name, implies) VALUES(?1, ?2)")
+                .run([.text(name), .text(definition.implies.joined(separator: " "))])
+        }
+        let random = try XCTUnwrap(TokenFormat.randomBase62(count: TokenFormat.randomLength))
+        let secret = TokenFormat(prefix: "tka").secret(kind: .service, random: random[...])
+        let digest = try XCTUnwrap(Crypto.sha256(secret))
+        try db.statement("""
+            INSERT INTO tokens(id, digest, hint, name, kind, created_by, scopes, expanded, created_at, expires_at,
+                active, rate_limit, rate_window_ms) VALUES(?1, ?2, 'tka_s_', 'old', 2, 'system', 'tickets:read',
+                'tickets:read', 1000, 0, 1, 0, 0)
+            """).run([.text(tokenID), .blob(digest)])
+        try db.statement("INSERT INTO audit(at, event, actor, token_id, detail) VALUES(1000, 'token.created', 'system', ?1, '{}')")
+            .run([.text(tokenID)])
+        if version >= 2 { try db.statement("INSERT INTO changes(kind, digest) VALUES(1, ?1)").run([.blob(digest)]) }
+        return secret
+    }
+
+    private func query(_ sql: String) throws -> [String] {
+        let db = try SQLiteConnection(path: path, uri: false, busyTimeoutMS: 1000)
+        defer { db.close() }
+        var values: [String] = []
+        try db.statement(sql).run([]) { values.append($0.text(0)) }
+        return values
+    }
+
+    func testVersion1And2DatabasesAreMigratedKeepingEveryRow() throws {
+        for version in 1...2 {
+            removeFiles()
+            let oldID = "tok_OldRandomId0000\(version)"
+            let secret = try makeDatabase(version: version, tokenID: oldID)
+            let store = try TokenStore.open(path: path)
+            XCTAssertEqual(secret.withUnsafeBytes { store.verify(credential: $0, requiredScopes: nil) }.status, .ok)
+            let issued = try store.createToken(actor: nil, spec: TokenSpec(name: "new", kind: .service, scopes: "tickets:read"))
+            XCTAssertEqual(try store.backend.read { try $0.token(id: oldID)?.name }, "old")
+            store.close()
+
+            XCTAssertEqual(try query("PRAGMA user_version"), ["\(Schema.currentVersion)"])
+            XCTAssertEqual(try query("SELECT id FROM tokens ORDER BY seq"), [oldID, issued.id])
+            XCTAssertEqual(try query("SELECT seq || ' ' || coalesce(token_id, '') FROM audit ORDER BY seq"),
+                           ["1 \(oldID)", "2 \(issued.id)"])
+            XCTAssertEqual(try query("SELECT count(*) FROM changes"), [version == 2 ? "2" : "1"])
+            XCTAssertEqual(try query("SELECT name FROM sqlite_sequence"), [], "no AUTOINCREMENT table is left")
+            XCTAssertEqual(try query("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"),
+                           ["audit_aggregate", "audit_at"])
+            XCTAssertEqual(try query("PRAGMA page_size"), ["4096"], "an existing database keeps its page size")
+        }
+    }
+
+    func testNewDatabasesHaveSmallPagesInWALMode() throws {
+        let store = try TokenStore.open(path: path)
+        store.close()
+        XCTAssertEqual(try query("PRAGMA page_size"), ["\(SQLiteBackend.newDatabasePageSize)"])
+        XCTAssertEqual(try query("PRAGMA journal_mode"), ["wal"])
+    }
+
+    func testTheChangeLogIsPrunedInBatchesAndKeepsAtLeastItsWindow() throws {
+        let store = try TokenStore.open(path: path)
+        defer { store.close() }
+        let kept = SQLiteAccess.changesKept, batch = SQLiteAccess.pruneEvery
+        for index in 0..<(kept + 2 * batch) {
+            _ = try store.createToken(actor: nil, spec: TokenSpec(name: "t\(index)", kind: .service, scopes: "tickets:read"))
+        }
+        let (oldest, latest) = try store.backend.read { reader -> (Int64, Int64) in
+            let all = try reader.changes(after: 0)
+            return (all.oldestKept, all.latest)
+        }
+        XCTAssertGreaterThanOrEqual(latest - oldest + 1, kept)
+        XCTAssertLessThan(latest - oldest + 1, kept + batch)
+        let recent = try store.backend.read { try $0.changes(after: latest - kept) }
+        XCTAssertFalse(recent.everything, "the last changesKept changes are all still there")
+        XCTAssertEqual(recent.tokens.count, Int(kept))
+        XCTAssertTrue(try store.backend.read { try $0.changes(after: 1) }.everything, "pruned: too far behind")
+    }
+}
