@@ -64,8 +64,8 @@ struct Verifier: Sendable {
         facts.kind = token.kind
         facts.expiresAtMS = token.expiresAt
         facts.rateLimit = token.rateLimit?.limit ?? 0
-        token.id.withBytes { VerdictText.fill(text.tokenID, with: $0) }
-        token.withSubject { VerdictText.fill(text.subject, with: $0) }
+        token.id.copy(into: text.tokenID)
+        if token.kind == .service { token.id.copy(into: text.subject) } else { token.withSubject { VerdictText.fill(text.subject, with: $0) } }
         if let missing { VerdictText.fill(text.missingScope, with: missing) }
 
         if let limit = token.rateLimit {

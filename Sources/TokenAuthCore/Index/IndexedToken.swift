@@ -86,6 +86,19 @@ struct TokenID {
         withUnsafeBytes(of: words) { body(UnsafeRawBufferPointer(rebasing: $0[0..<Int(count)])) }
     }
 
+    /// Writes the id NUL-terminated into `field` (truncated to fit), with word stores when it fits.
+    @inline(__always)
+    func copy(into field: UnsafeMutableRawBufferPointer) {
+        guard field.count > Self.capacity, let base = field.baseAddress else {
+            withBytes { VerdictText.fill(field, with: $0) }
+            return
+        }
+        base.storeBytes(of: words.0, as: UInt64.self)
+        base.storeBytes(of: words.1, toByteOffset: 8, as: UInt64.self)
+        base.storeBytes(of: words.2, toByteOffset: 16, as: UInt64.self)
+        field[Int(count)] = 0
+    }
+
     var string: String { withBytes { String(decoding: $0, as: UTF8.self) } }
 }
 

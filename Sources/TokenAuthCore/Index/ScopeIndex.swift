@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A set of catalog scopes as bits over a `ScopeIndex`'s positions; no heap for catalogs of up to
 /// 64 scopes.
 struct ScopeSet: Sendable {
@@ -111,8 +115,9 @@ struct ScopeLookup {
 
     private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
         let shared = min(a.count, b.count)
-        for index in 0..<shared where a[index] != b[index] {
-            return a[index] < b[index] ? -1 : 1
+        if shared > 0, let left = a.baseAddress, let right = b.baseAddress {
+            let order = memcmp(left, right, shared)
+            if order != 0 { return order < 0 ? -1 : 1 }
         }
         return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
     }
