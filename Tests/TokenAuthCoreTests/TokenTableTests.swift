@@ -47,8 +47,8 @@ final class TokenTableTests: XCTestCase {
         defer { store.close() }
         let other = try TokenStore.open(path: path)
         defer { other.close() }
-        store.setIndexCapacity(64) // one entry per shard: most verifications evict another token
-        let tokens = try (0..<100).map { try store.createToken(actor: nil, spec: TokenSpec(name: "t\($0)", kind: .service, scopes: "tickets:read")) }
+        store.setIndexCapacity(1) // one entry per shard: 2,500 tokens in 1,024 shards keep evicting
+        let tokens = try (0..<2500).map { try store.createToken(actor: nil, spec: TokenSpec(name: "t\($0)", kind: .service, scopes: "tickets:read")) }
         for round in 0..<3 {
             for token in tokens {
                 XCTAssertEqual(token.secret.withUnsafeBytes { store.verify(credential: $0, requiredScopes: nil) }.status, .ok)

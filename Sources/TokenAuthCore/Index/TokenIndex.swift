@@ -29,10 +29,13 @@ final class TokenIndex: Sendable {
         var filter: DigestFilter?
     }
 
-    static let shardCount = 64
+    /// Many shards, so that two threads rarely take a lock the other took a moment ago (the lock's
+    /// cache line would move between cores on every verification).
+    static let shardCount = 1024
     static let defaultCapacity = 1_000_000
-    /// Digests remembered as unknown, per shard: enough to absorb a flood of random guesses.
-    static let absentPerShard = 4096
+    /// Digests remembered as unknown, per shard (262,144 in all): enough to absorb the repeats of a
+    /// flood of random guesses that got past the digest filter.
+    static let absentPerShard = 256
 
     private let backend: any StorageBackend
     /// Owned by the store (and its usage writer), which outlive the index's use of it; not retained,
