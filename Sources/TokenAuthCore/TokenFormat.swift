@@ -125,13 +125,17 @@ struct TokenFormat: Sendable {
 /// (the scheme is case-insensitive, RFC 6750 §2.1).
 enum Credential {
     static let maximumLength = 4096
-    private static let scheme: [UInt8] = Array("bearer".utf8)
+    /// "bearer" as a little-endian word, and the mask of its six bytes.
+    private static let scheme: UInt64 = 0x7265_7261_6562
+    private static let schemeLength = 6
+    private static let schemeMask: UInt64 = 0xFFFF_FFFF_FFFF
 
     static func token(in credential: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         guard credential.count > 0, credential.count <= maximumLength else { return nil }
-        guard credential.count > scheme.count, credential[scheme.count] == 0x20 else { return credential }
-        for index in 0..<scheme.count where credential[index] | 0x20 != scheme[index] { return credential }
-        var start = scheme.count
+        // count > 8 here, so the first eight bytes can be read; | 0x20 lowercases letters.
+        guard credential.count > 8, credential[schemeLength] == 0x20,
+              credential.loadUnaligned(as: UInt64.self) & schemeMask | 0x2020_2020_2020 == scheme else { return credential }
+        var start = schemeLength
         while start < credential.count, credential[start] == 0x20 { start += 1 }
         return UnsafeRawBufferPointer(rebasing: credential[start..<credential.count])
     }

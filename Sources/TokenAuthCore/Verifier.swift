@@ -2,21 +2,22 @@
 /// revocation, expiry, activity, the owner's activity, scopes, rate limit — and counts the outcome.
 /// For a token seen before it hashes, looks up memory and updates the entry's counters in place,
 /// under the entry's shard lock: no SQL, no allocation, no reference counting.
-/// A struct holding its parts `unowned(unsafe)`: the store owns them and outlives every call, and a
-/// shared object whose reference count every verifying thread wrote would serialise them.
-struct Verifier: Sendable {
-    private unowned(unsafe) let index: TokenIndex
+/// A struct holding its parts unretained: the store owns them and outlives every call, and a shared
+/// object whose reference count every verifying thread wrote would serialise them. The index and
+/// the clock, used on every call, are reached through `_withUnsafeGuaranteedRef` (no retain at all).
+struct Verifier: @unchecked Sendable {
+    private let index: Unmanaged<TokenIndex>
     private let format: TokenFormat
     private unowned(unsafe) let limiter: RateLimiter
     private unowned(unsafe) let usage: UsageRecorder
-    private unowned(unsafe) let clock: StoreClock
+    private let clock: Unmanaged<StoreClock>
 
     init(index: TokenIndex, format: TokenFormat, limiter: RateLimiter, usage: UsageRecorder, clock: StoreClock) {
-        self.index = index
+        self.index = Unmanaged.passUnretained(index)
         self.format = format
         self.limiter = limiter
         self.usage = usage
-        self.clock = clock
+        self.clock = Unmanaged.passUnretained(clock)
     }
 
     /// `counting: false` answers the same question without side effects: no rate-limit unit spent,
@@ -34,9 +35,11 @@ struct Verifier: Sendable {
         }
         guard let digest = Digest.sha256(token) else { return unlessScopesAreIllFormed(.internalError) }
         do {
-            let answer = try index.withToken(digest) { entry, scopes in
-                let now = entry.isTimeSensitive ? clock.nowMS : clock.coarseNowMS
-                return decide(&entry, scopes: scopes, required: required, text: text, now: now, counting: counting)
+            let answer = try index._withUnsafeGuaranteedRef { index in
+                try index.withToken(digest) { entry, scopes in
+                    let now = clock._withUnsafeGuaranteedRef { entry.isTimeSensitive ? $0.nowMS : $0.coarseNowMS }
+                    return decide(&entry, scopes: scopes, required: required, text: text, now: now, counting: counting)
+                }
             }
             guard case .token(let facts) = answer else { return unlessScopesAreIllFormed(.unknownToken) }
             return facts
