@@ -16,9 +16,15 @@ final class UsageWriter: Sendable {
         let batch = recorder.drain(from: index)
         guard !batch.isEmpty else { return }
         do {
+            // In token id order: ids are time-ordered, like the rows and the usage tables' keys, so a
+            // large batch walks each B-tree once from left to right instead of dirtying random pages.
             try backend.write(.normal) { writer in
-                for (tokenID, counts) in batch.tokens { try writer.applyUsage(counts, tokenID: tokenID) }
-                for (key, denial) in batch.denials { try Self.writeDenial(key, denial, to: writer) }
+                for (tokenID, counts) in batch.tokens.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                    try writer.applyUsage(counts, tokenID: tokenID)
+                }
+                for (key, denial) in batch.denials.sorted(by: { $0.key.tokenID.utf8.lexicographicallyPrecedes($1.key.tokenID.utf8) }) {
+                    try Self.writeDenial(key, denial, to: writer)
+                }
             }
         } catch {
             recorder.restore(batch)

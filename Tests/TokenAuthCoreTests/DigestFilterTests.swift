@@ -3,23 +3,7 @@ import XCTest
 
 /// The digest filter that answers floods of unknown tokens without a query, and never refuses a
 /// token that exists — wherever it was created.
-final class DigestFilterTests: XCTestCase {
-    private var path = ""
-
-    override func setUp() {
-        path = NSTemporaryDirectory() + "filter-\(UUID().uuidString).db"
-    }
-
-    override func tearDown() {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-    }
-
-    private static func randomDigest() -> Digest {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<4).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } }
-        return bytes.withUnsafeBytes { Digest($0) }
-    }
-
+final class DigestFilterTests: DatabaseTestCase {
     /// A token of the store's format (valid checksum) that was never issued.
     private static func guess() throws -> [UInt8] {
         let random = try XCTUnwrap(TokenFormat.randomBase62(count: TokenFormat.randomLength))
@@ -33,10 +17,10 @@ final class DigestFilterTests: XCTestCase {
 
     func testNoFalseNegativesAndFewFalsePositives() {
         let filter = DigestFilter(keys: 20_000)
-        let inserted = (0..<20_000).map { _ in Self.randomDigest() }
+        let inserted = (0..<20_000).map { _ in Digest.random() }
         inserted.forEach(filter.insert)
         XCTAssertTrue(inserted.allSatisfy(filter.mayContain))
-        let falsePositives = (0..<20_000).filter { _ in filter.mayContain(Self.randomDigest()) }.count
+        let falsePositives = (0..<20_000).filter { _ in filter.mayContain(Digest.random()) }.count
         XCTAssertLessThan(falsePositives, 400, "more than 2% false positives at the planned load")
     }
 

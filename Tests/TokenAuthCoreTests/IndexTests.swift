@@ -2,17 +2,7 @@ import XCTest
 @testable import TokenAuthCore
 
 /// The verification index: fed by SQLite's commit signal, never stale.
-final class IndexTests: XCTestCase {
-    private var path = ""
-
-    override func setUp() {
-        path = NSTemporaryDirectory() + "index-\(UUID().uuidString).db"
-    }
-
-    override func tearDown() {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-    }
-
+final class IndexTests: DatabaseTestCase {
     func testFileDatabasesHaveACommitSignalThatMovesOnEveryCommit() throws {
         let store = try TokenStore.open(path: path)
         defer { store.close() }

@@ -3,19 +3,7 @@ import XCTest
 
 /// The SQLite storage: schema migrations of databases written by older versions, and the upkeep of
 /// the change log.
-final class StorageTests: XCTestCase {
-    private var path = ""
-
-    override func setUp() {
-        path = NSTemporaryDirectory() + "storage-\(UUID().uuidString).db"
-    }
-
-    override func tearDown() { removeFiles() }
-
-    private func removeFiles() {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-    }
-
+final class StorageTests: DatabaseTestCase {
     /// What an older library left on disk: schema `version`, the standard catalog, and one service
     /// token with its audit entry (and its change-log row from version 2 on). Returns the secret.
     private func makeDatabase(version: Int, tokenID: String) throws -> [UInt8] {
@@ -54,7 +42,7 @@ final class StorageTests: XCTestCase {
 
     func testVersion1And2DatabasesAreMigratedKeepingEveryRow() throws {
         for version in 1...2 {
-            removeFiles()
+            removeDatabaseFiles()
             let oldID = "tok_OldRandomId0000\(version)"
             let secret = try makeDatabase(version: version, tokenID: oldID)
             let store = try TokenStore.open(path: path)

@@ -2,18 +2,12 @@ import XCTest
 @testable import TokenAuthCore
 
 /// The index's open-addressing table, and that usage counted in its entries survives their leaving.
-final class TokenTableTests: XCTestCase {
+final class TokenTableTests: DatabaseTestCase {
     private static func entry(_ digest: Digest) -> IndexedToken? {
         let lookup = VerificationLookup(digest: digest.bytes, id: "tok_0123456789abcdef", kind: .service, owner: nil,
                                         ownerRemoved: false, expandedScopes: "", expiresAt: 0, active: true, revokeAt: nil,
                                         rateLimit: nil, ownerMember: nil, catalogVersion: 0)
         return IndexedToken(lookup, scopes: ScopeIndex(catalog: ScopeCatalog(definitions: [:]), version: 0), owner: "")
-    }
-
-    private static func randomDigest() -> Digest {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<4).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } }
-        return bytes.withUnsafeBytes { Digest($0) }
     }
 
     func testAnIndexedTokenStaysSmall() {
@@ -23,7 +17,7 @@ final class TokenTableTests: XCTestCase {
 
     func testInsertFindRemoveAndEvictKeepEveryOtherEntryFindable() throws {
         var table = TokenTable()
-        var present = (0..<5000).map { _ in Self.randomDigest() }
+        var present = (0..<5000).map { _ in Digest.random() }
         for digest in present { _ = table.insert(try XCTUnwrap(Self.entry(digest))) }
         present.shuffle()
         let removed = present.prefix(2500)
@@ -41,8 +35,6 @@ final class TokenTableTests: XCTestCase {
     }
 
     func testUsesCountedInEvictedOrInvalidatedEntriesAreNotLost() throws {
-        let path = NSTemporaryDirectory() + "table-\(UUID().uuidString).db"
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let store = try TokenStore.open(path: path, configuration: StoreConfiguration(usageFlushMS: 3_600_000))
         defer { store.close() }
         let other = try TokenStore.open(path: path)

@@ -2,8 +2,9 @@
 import Glibc
 #endif
 
-/// A background thread that runs `work` once when it starts, then every `intervalMS` until stopped.
-/// `stop` wakes it at once and joins it, so no work runs after `stop` returns.
+/// A background thread that runs `work` once when it starts, then every `intervalMS` until stopped,
+/// at a lower priority than the host's threads. `stop` wakes it at once and joins it, so no work runs
+/// after `stop` returns.
 final class PeriodicTask: @unchecked Sendable {
     private let intervalMS: Int64
     private let work: @Sendable () -> Void
@@ -54,7 +55,13 @@ final class PeriodicTask: @unchecked Sendable {
         thread = nil
     }
 
+    /// The thread's nice value: bookkeeping yields the CPU to the threads verifying requests.
+    static let niceness: Int32 = 10
+
     private func loop() {
+        // Linux keeps a nice value per thread; who = 0 is the calling thread (a failure only leaves
+        // the default priority).
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
         work()
         pthread_mutex_lock(mutex)
         while !stopping {
