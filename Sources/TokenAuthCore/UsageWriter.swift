@@ -19,10 +19,10 @@ final class UsageWriter: Sendable {
             // In token id order: ids are time-ordered, like the rows and the usage tables' keys, so a
             // large batch walks each B-tree once from left to right instead of dirtying random pages.
             try backend.write(.normal) { writer in
-                for (tokenID, counts) in batch.tokens.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                for (tokenID, counts) in Self.inIDOrder(batch.tokens, id: \.key) {
                     try writer.applyUsage(counts, tokenID: tokenID)
                 }
-                for (key, denial) in batch.denials.sorted(by: { $0.key.tokenID.utf8.lexicographicallyPrecedes($1.key.tokenID.utf8) }) {
+                for (key, denial) in Self.inIDOrder(batch.denials, id: \.key.tokenID) {
                     try Self.writeDenial(key, denial, to: writer)
                 }
             }
@@ -30,6 +30,19 @@ final class UsageWriter: Sendable {
             recorder.restore(batch)
             throw error
         }
+    }
+
+    /// `items` sorted by the byte order of their token id's first 16 bytes (ids differ within them:
+    /// "tok_", the creation time, then random characters), compared as two big-endian words.
+    static func inIDOrder<Item>(_ items: some Sequence<Item>, id: (Item) -> String) -> [Item] {
+        func key(_ id: String) -> (UInt64, UInt64) {
+            var words: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &words) { buffer in
+                for (offset, byte) in id.utf8.prefix(16).enumerated() { buffer[offset] = byte }
+            }
+            return (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1))
+        }
+        return items.map { (key: key(id($0)), item: $0) }.sorted { $0.key < $1.key }.map(\.item)
     }
 
     /// One `verify.denied` entry per (token, status, UTC minute); later flushes add to it.
