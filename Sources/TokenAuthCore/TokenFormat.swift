@@ -98,26 +98,27 @@ struct TokenFormat: Sendable {
         }
         let bodyCount = count - Self.checksumLength
         let values = base62Values
-        // The random part eight bytes at a time (SWAR), the rest byte by byte.
-        var index = head
-        while bodyCount - index >= 8 {
-            guard Base62.areDigits(UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)) else { return nil }
-            index += 8
-        }
+        // The checksum first: a mistyped or forged token is rejected before its alphabet is checked.
         var invalid: UInt8 = 0
-        while index < bodyCount {
-            invalid |= values[Int(bytes[index])] & 0x80
-            index += 1
-        }
         var stated: UInt64 = 0
         for index in bodyCount..<count {
             let digit = values[Int(bytes[index])]
             invalid |= digit & 0x80
             stated = stated &* 62 &+ UInt64(digit)
         }
-        guard invalid == 0 else { return nil }
         let crc = CRC32.update(kind == .personal ? personalHeadCRC : serviceHeadCRC, bytes + head, bodyCount - head)
-        return stated == UInt64(crc ^ 0xFFFF_FFFF) ? kind : nil
+        guard invalid == 0, stated == UInt64(crc ^ 0xFFFF_FFFF) else { return nil }
+        // Then the random part's alphabet, eight bytes at a time (SWAR), the rest byte by byte.
+        var index = head
+        while bodyCount - index >= 8 {
+            guard Base62.areDigits(UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)) else { return nil }
+            index += 8
+        }
+        while index < bodyCount {
+            invalid |= values[Int(bytes[index])] & 0x80
+            index += 1
+        }
+        return invalid == 0 ? kind : nil
     }
 }
 
