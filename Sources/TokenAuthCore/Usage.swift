@@ -88,8 +88,8 @@ final class UsageRecorder: Sendable {
     /// Moves a token's counts into the buffer: it leaves the index, was never in it, or its counts
     /// belong to an earlier UTC day.
     func retire(_ entry: inout IndexedToken, names: (ScopeSet) -> [String]) {
-        entry.usage.queued = false
-        guard let counts = entry.usage.take(names: names) else { return }
+        entry.isQueued = false
+        guard let counts = entry.takeUsage(names: names) else { return }
         add(counts, tokenID: entry.id)
     }
 

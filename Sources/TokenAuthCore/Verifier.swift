@@ -55,7 +55,7 @@ struct Verifier: @unchecked Sendable {
         var missing: UnsafeRawBufferPointer?
         if facts.status == .ok {
             for word in ScopeWords(required) {
-                guard let position = scopes.position(of: word), token.inForce.contains(position) else {
+                guard let position = scopes.position(of: word), token.holds(position) else {
                     facts.status = .forbidden
                     missing = word
                     break
@@ -83,7 +83,7 @@ struct Verifier: @unchecked Sendable {
         if !counting {
             return facts
         } else if facts.status == .ok {
-            if let earlierDay = token.usage.count(at: now, scopes: used, names: scopes.names(in:)) {
+            if let earlierDay = token.countUse(at: now, scopes: used, names: scopes.names(in:)) {
                 usage.add(earlierDay, tokenID: token.id)
             }
         } else {

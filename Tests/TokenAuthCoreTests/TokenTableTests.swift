@@ -12,7 +12,27 @@ final class TokenTableTests: DatabaseTestCase {
 
     func testAnIndexedTokenStaysSmall() {
         // The RSS budget is 300 bytes per cached token, slots and usage queue included.
-        XCTAssertLessThanOrEqual(MemoryLayout<IndexedToken>.stride, 176)
+        XCTAssertEqual(MemoryLayout<IndexedToken>.stride, TokenTable.entryAlignment)
+    }
+
+    func testCatalogsOfMoreThan64ScopesAreDecidedAndCounted() throws {
+        let store = try TokenStore.open(path: path)
+        defer { store.close() }
+        for index in 0..<80 { try store.defineScope("zz:s\(index)", implies: nil, description: nil) }
+        let issued = try store.createToken(actor: nil, spec: TokenSpec(name: "big", kind: .service, scopes: "zz:s79 tickets:read"))
+        func verify(_ scopes: String) -> Status {
+            issued.secret.withUnsafeBytes { secret in
+                Array(scopes.utf8).withUnsafeBytes { store.verify(credential: secret, requiredScopes: $0).status }
+            }
+        }
+        for _ in 0..<2 { // from the database, then from the index
+            XCTAssertEqual(verify("zz:s79 tickets:read"), .ok)
+            XCTAssertEqual(verify("zz:s78"), .forbidden)
+        }
+        try store.flush()
+        let stats = try store.stats(actor: nil, tokenID: issued.id, sinceMS: 0)
+        XCTAssertTrue(stats.contains("\"zz:s79\""), stats)
+        XCTAssertTrue(stats.contains("\"use_count\":2,"), stats)
     }
 
     func testInsertFindRemoveAndEvictKeepEveryOtherEntryFindable() throws {
@@ -28,7 +48,7 @@ final class TokenTableTests: DatabaseTestCase {
         for digest in present {
             let found = table.find(digest)
             XCTAssertEqual(found != nil, remaining.contains(digest.w0))
-            if let found { XCTAssertTrue(table.entries[found].digest.isSame(as: digest)) }
+            if let found { XCTAssertTrue(table.digest(at: found)?.isSame(as: digest) ?? false) }
         }
         table.removeAll { _ in }
         XCTAssertNil(table.find(present[0]))

@@ -1,68 +1,174 @@
 /// What verification needs of one token, as of one committed snapshot, plus this handle's usage
-/// counts for it since the last flush. Stored inline in the index's table (no object per token, no
-/// reference counting when read) and dropped, never patched, when a commit changes the token, its
-/// owner or the catalog. The scope sets are positions in the index's `ScopeIndex`.
+/// counts for it since the last flush: 128 bytes, stored in the index's table on a 128-byte boundary,
+/// so that a verification touches one pair of cache lines. Dropped, never patched, when a commit
+/// changes the token, its owner or the catalog. Scope sets are positions in the index's `ScopeIndex`:
+/// the first 64 inline, the rest (large catalogs) and a personal token's owner in `extra`.
 struct IndexedToken {
-    // Declared small-to-fit (Swift lays fields out in order): about 170 bytes per token.
+    // Declared in layout order (Swift places fields in order): 64 bytes, then 64 bytes.
     var digest: Digest
     var id: TokenID
     var kind: TokenKind
-    var active: Bool
-    var ownerRemoved: Bool
-    var ownerActive: Bool?
-    /// The owner's member id for a personal token ("" once the owner was removed); unused for a
-    /// service token, whose subject is its id. Equal ids share one storage (`SubjectNames`).
-    var owner: String
+    private var flags: Flags
     /// `Int64.max` when not revoked.
     private var revokeAtOrNever: Int64
     var expiresAt: Int64
     /// 0 when the token has no rate limit.
     private var rateLimitValue: UInt32
     private var rateWindowMS: UInt32
-    var inForce: ScopeSet
-    var usage = PendingUse()
+    private var inForceLow: UInt64
+    private var usage = PendingUse()
+    private var extra: IndexedTokenExtra?
 
-    var revokeAt: Int64? { revokeAtOrNever == .max ? nil : revokeAtOrNever }
-
-    /// Whether deciding about this token depends on the exact time: an expiry, a revocation (with
-    /// or without grace), or a rate limit. Otherwise the time only stamps the use.
-    var isTimeSensitive: Bool { expiresAt != 0 || revokeAtOrNever != .max || rateLimitValue != 0 }
-    var rateLimit: RateLimit? { rateLimitValue == 0 ? nil : RateLimit(limit: rateLimitValue, windowMS: rateWindowMS) }
+    private struct Flags: OptionSet {
+        let rawValue: UInt8
+        static let active = Flags(rawValue: 1)
+        static let ownerRemoved = Flags(rawValue: 2)
+        static let ownerKnown = Flags(rawValue: 4)
+        static let ownerActive = Flags(rawValue: 8)
+        static let queued = Flags(rawValue: 16)
+    }
 
     /// nil when the token's id is longer than `TokenID.capacity` (never issued by this library).
     init?(_ token: VerificationLookup, scopes: ScopeIndex, owner: String) {
         guard let id = TokenID(token.id), let digest = Digest(token.digest) else { return nil }
         self.digest = digest
         self.id = id
-        self.owner = owner
         kind = token.kind
-        active = token.active
-        ownerRemoved = token.ownerRemoved
-        ownerActive = token.ownerMember?.active
+        var flags: Flags = []
+        if token.active { flags.insert(.active) }
+        if token.ownerRemoved { flags.insert(.ownerRemoved) }
+        if let member = token.ownerMember {
+            flags.insert(.ownerKnown)
+            if member.active { flags.insert(.ownerActive) }
+        }
+        self.flags = flags
         revokeAtOrNever = token.revokeAt ?? .max
         expiresAt = token.expiresAt
         rateLimitValue = token.rateLimit?.limit ?? 0
         rateWindowMS = token.rateLimit?.windowMS ?? 0
-        inForce = scopes.set(of: ScopesInForce(catalog: scopes.catalog, tokenScopes: words(token.expandedScopes),
-                                               kind: token.kind, owner: token.ownerMember))
+        let inForce = scopes.set(of: ScopesInForce(catalog: scopes.catalog, tokenScopes: words(token.expandedScopes),
+                                                   kind: token.kind, owner: token.ownerMember))
+        inForceLow = inForce.low
+        extra = token.kind == .personal || !inForce.high.isEmpty ? IndexedTokenExtra(owner: owner, inForce: inForce) : nil
     }
+
+    var revokeAt: Int64? { revokeAtOrNever == .max ? nil : revokeAtOrNever }
+    var rateLimit: RateLimit? { rateLimitValue == 0 ? nil : RateLimit(limit: rateLimitValue, windowMS: rateWindowMS) }
+
+    /// Whether deciding about this token depends on the exact time: an expiry, a revocation (with
+    /// or without grace), or a rate limit. Otherwise the time only stamps the use.
+    var isTimeSensitive: Bool { expiresAt != 0 || revokeAtOrNever != .max || rateLimitValue != 0 }
 
     /// The verification checks that do not involve scopes or the rate limit, at `now`.
     @inline(__always)
     func status(at now: Int64) -> Status {
-        TokenState.status(revokeAt: revokeAt, ownerRemoved: ownerRemoved, expiresAt: expiresAt, active: active,
-                          kind: kind, ownerActive: ownerActive, now: now)
+        TokenState.status(revokeAt: revokeAt, ownerRemoved: flags.contains(.ownerRemoved), expiresAt: expiresAt,
+                          active: flags.contains(.active), kind: kind,
+                          ownerActive: flags.contains(.ownerKnown) ? flags.contains(.ownerActive) : nil, now: now)
     }
+
+    /// Whether the scope at catalog position `position` is in force.
+    @inline(__always)
+    func holds(_ position: Int) -> Bool {
+        position < 64 ? inForceLow & (1 << UInt64(position)) != 0 : extra?.inForce.contains(position) ?? false
+    }
+
+    /// The owner's member id for a personal token ("" once the owner was removed); unused for a
+    /// service token, whose subject is its id.
+    var owner: String { extra?.owner ?? "" }
 
     /// Calls `body` with the subject's bytes: the owner's member id, or the token id of a service token.
     @inline(__always)
     func withSubject<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
         if kind == .service { return id.withBytes(body) }
+        let owner = owner
         if let result = owner.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return result }
         return Array(owner.utf8).withUnsafeBytes(body)
     }
 
     var subject: String { kind == .service ? id.string : owner }
+
+    // MARK: usage since the last flush
+
+    var hasUses: Bool { usage.uses > 0 }
+
+    /// Whether the token is on the usage recorder's flush queue.
+    var isQueued: Bool {
+        get { flags.contains(.queued) }
+        set { if newValue { flags.insert(.queued) } else { flags.remove(.queued) } }
+    }
+
+    /// Counts one use at `now` of the scopes `used`; returns counts that must be written separately
+    /// (an earlier UTC day's, or a full counter's), if any.
+    mutating func countUse(at now: Int64, scopes used: ScopeSet, names: (ScopeSet) -> [String]) -> TokenUsage? {
+        var previous: TokenUsage?
+        let dayStart = Int64(usage.day) &* UTCDay.millisecondsPerDay
+        if now < dayStart || now - dayStart >= UTCDay.millisecondsPerDay || usage.uses == .max {
+            previous = takeUsage(names: names)
+            guard let day = Int32(exactly: UTCDay.day(of: now)) else {
+                // A clock tens of millions of years away: counted straight into the buffer.
+                var single = TokenUsage()
+                single.uses = 1
+                single.lastUsedAt = now
+                single.days[UTCDay.day(of: now)] = TokenUsage.DayCounts(uses: 1, denied: 0)
+                if var previous {
+                    previous.merge(single)
+                    return previous
+                }
+                return single
+            }
+            usage.day = day
+        }
+        usage.uses += 1
+        usage.lastUsedAt = max(usage.lastUsedAt, now)
+        usage.usedLow |= used.low
+        if !used.high.isEmpty { extra?.usedHigh.formUnion(used) }
+        return previous
+    }
+
+    /// Moves the counts out as a `TokenUsage`, leaving them empty.
+    mutating func takeUsage(names: (ScopeSet) -> [String]) -> TokenUsage? {
+        guard usage.uses > 0 else { return nil }
+        let day = Int64(usage.day)
+        var counts = TokenUsage()
+        counts.uses = Int64(usage.uses)
+        counts.lastUsedAt = usage.lastUsedAt
+        counts.days[day] = TokenUsage.DayCounts(uses: Int64(usage.uses), denied: 0)
+        var used = ScopeSet(low: usage.usedLow)
+        if let extra {
+            used.formUnion(extra.usedHigh)
+            extra.usedHigh = ScopeSet()
+        }
+        for name in names(used) { counts.counts[UsageCountKey(day: day, dimension: .scope, key: name)] = 1 }
+        usage.uses = 0
+        usage.lastUsedAt = 0
+        usage.usedLow = 0
+        return counts
+    }
+}
+
+/// Successful uses of one token recorded in memory since the last flush (one UTC day's worth).
+private struct PendingUse {
+    /// Scope positions below 64 used (the rest are in the token's `extra`).
+    var usedLow: UInt64 = 0
+    var lastUsedAt: Int64 = 0
+    var uses: UInt32 = 0
+    /// The UTC day counted (days since 1970-01-01).
+    var day: Int32 = 0
+}
+
+/// The rarely needed part of an indexed token, apart so that the entry stays 128 bytes: a personal
+/// token's owner, and the scope positions from 64 on (catalogs of more than 64 scopes). Written only
+/// under the shard lock of its entry.
+final class IndexedTokenExtra: @unchecked Sendable {
+    let owner: String
+    let inForce: ScopeSet
+    var usedHigh = ScopeSet()
+
+    init(owner: String, inForce: ScopeSet) {
+        self.owner = owner
+        self.inForce = inForce
+    }
 }
 
 /// A token id held inline (ids are "tok_" + 16 base62 characters: 20 bytes), so that the index
@@ -100,44 +206,4 @@ struct TokenID {
     }
 
     var string: String { withBytes { String(decoding: $0, as: UTF8.self) } }
-}
-
-/// Successful uses of one token recorded in memory since the last flush (one UTC day's worth).
-struct PendingUse {
-    /// The first millisecond of the UTC day counted (a use within it needs no division).
-    var dayStart: Int64 = 0
-    var uses: Int64 = 0
-    var lastUsedAt: Int64 = 0
-    var scopes = ScopeSet()
-    /// Whether the token is on the flush queue.
-    var queued = false
-
-    /// Counts one use at `now` of `scopes`; returns the counts of an earlier UTC day, to be written
-    /// separately, if the day changed.
-    mutating func count(at now: Int64, scopes used: ScopeSet, names: (ScopeSet) -> [String]) -> TokenUsage? {
-        var previous: TokenUsage?
-        if now < dayStart || now - dayStart >= UTCDay.millisecondsPerDay {
-            previous = take(names: names)
-            dayStart = UTCDay.day(of: now) &* UTCDay.millisecondsPerDay
-        }
-        uses += 1
-        lastUsedAt = max(lastUsedAt, now)
-        scopes.formUnion(used)
-        return previous
-    }
-
-    /// Moves the counts out as a `TokenUsage`, leaving this empty.
-    mutating func take(names: (ScopeSet) -> [String]) -> TokenUsage? {
-        guard uses > 0 else { return nil }
-        var usage = TokenUsage()
-        usage.uses = uses
-        usage.lastUsedAt = lastUsedAt
-        let day = UTCDay.day(of: dayStart)
-        usage.days[day] = TokenUsage.DayCounts(uses: uses, denied: 0)
-        for name in names(scopes) { usage.counts[UsageCountKey(day: day, dimension: .scope, key: name)] = 1 }
-        uses = 0
-        lastUsedAt = 0
-        scopes = ScopeSet()
-        return usage
-    }
 }

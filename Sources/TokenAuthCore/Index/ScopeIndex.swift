@@ -5,8 +5,11 @@ import Glibc
 /// A set of catalog scopes as bits over a `ScopeIndex`'s positions; no heap for catalogs of up to
 /// 64 scopes.
 struct ScopeSet: Sendable {
-    private var low: UInt64 = 0
-    private var high: [UInt64] = []
+    /// Positions 0..<64, and 64 on in words.
+    private(set) var low: UInt64 = 0
+    private(set) var high: [UInt64] = []
+
+    init(low: UInt64 = 0) { self.low = low }
 
     func contains(_ position: Int) -> Bool {
         if position < 64 { return low & (1 << UInt64(position)) != 0 }

@@ -6,7 +6,7 @@ import Synchronization
 /// any process, it reads the change log and drops exactly what changed — no time-to-live window.
 /// Sharded so that verifying threads rarely meet; writers never take its locks.
 final class TokenIndex: Sendable {
-    private struct Shard {
+    private struct Shard: ~Copyable {
         var tokens = TokenTable()
         var absent: Set<Digest> = []
         /// The same filter in every shard (read under the shard's lock, replaced under all of them).
@@ -102,7 +102,7 @@ final class TokenIndex: Sendable {
             let hit: Answer<R>? = shards.withShard(shard) { table in
                 if let index = table.tokens.find(digest) {
                     let lookup = table.lookup
-                    return .token(table.tokens.update(index) { entry in visit(&entry, lookup, body) })
+                    return table.tokens.update(index) { entry in visit(&entry, lookup, body) }.map(Answer.token)
                 }
                 if let filter = table.filter, filter.isReady, !filter.mayContain(digest) { return .unknown }
                 return table.absent.contains(digest) ? .unknown : nil
@@ -143,9 +143,9 @@ final class TokenIndex: Sendable {
             shards.withShard(Self.shard(of: digest)) { table in
                 guard let index = table.tokens.find(digest) else { return }
                 let lookup = table.lookup
-                table.tokens.update(index) { entry in
-                    entry.usage.queued = false
-                    if let counts = entry.usage.take(names: lookup.names(in:)) {
+                _ = table.tokens.update(index) { entry in
+                    entry.isQueued = false
+                    if let counts = entry.takeUsage(names: lookup.names(in:)) {
                         batch.tokens[entry.id.string, default: TokenUsage()].merge(counts)
                     }
                 }
@@ -156,8 +156,8 @@ final class TokenIndex: Sendable {
     /// Runs `body` on an indexed entry, then queues it for the flush if this was its first use since.
     private func visit<R>(_ entry: inout IndexedToken, _ lookup: ScopeLookup, _ body: (inout IndexedToken, ScopeLookup) -> R) -> R {
         let result = body(&entry, lookup)
-        if entry.usage.uses > 0, !entry.usage.queued {
-            entry.usage.queued = true
+        if entry.hasUses, !entry.isQueued {
+            entry.isQueued = true
             usage.enqueue(entry.digest, id: entry.id)
         }
         return result

@@ -1,19 +1,31 @@
 /// One shard's tokens: an open-addressing table (linear probing, at most half full) of 4-byte slots
-/// pointing into a dense array of `IndexedToken`s. A lookup hashes nothing (the digest is already
-/// random), touches one slot line and one entry, and compares the 32 bytes without early exit.
-/// Removal moves the last entry into the hole and shifts later slots back (no tombstones).
-struct TokenTable {
+/// pointing into a dense array of `IndexedToken`s, each on its own 128-byte boundary (one pair of
+/// cache lines). A lookup hashes nothing (the digest is already random), touches one slot and one
+/// entry, and compares the 32 bytes without early exit. Removal moves the last entry into the hole
+/// and shifts later slots back (no tombstones). Not copyable: it owns its entries' memory.
+struct TokenTable: ~Copyable {
+    static let entryAlignment = 128
+
     /// Entry index + 1; 0 marks an empty slot.
     private var slots: [UInt32] = []
-    private(set) var entries: [IndexedToken] = []
+    private var entries: UnsafeMutablePointer<IndexedToken>?
+    private var capacity = 0
+    private(set) var count = 0
     /// Where eviction looks next.
     private var cursor = 0
 
-    var count: Int { entries.count }
+    init() {}
+
+    deinit {
+        if let entries {
+            entries.deinitialize(count: count)
+            UnsafeMutableRawPointer(entries).deallocate()
+        }
+    }
 
     /// The entry index of `digest`, or nil.
     func find(_ digest: Digest) -> Int? {
-        guard !slots.isEmpty else { return nil }
+        guard let entries, !slots.isEmpty else { return nil }
         let mask = slots.count - 1
         var position = Int(truncatingIfNeeded: digest.w0) & mask
         while true {
@@ -24,15 +36,24 @@ struct TokenTable {
         }
     }
 
-    /// Runs `body` on the entry at `index` in place.
-    mutating func update<T>(_ index: Int, _ body: (inout IndexedToken) -> T) -> T { body(&entries[index]) }
+    /// The digest of the entry at `index` (which must be below `count`).
+    func digest(at index: Int) -> Digest? { index < count ? entries?[index].digest : nil }
+
+    /// Runs `body` on the entry at `index` (below `count`) in place.
+    mutating func update<T>(_ index: Int, _ body: (inout IndexedToken) -> T) -> T? {
+        guard let entries, index < count else { return nil }
+        return body(&entries[index])
+    }
 
     /// Adds `entry` (whose digest must not be present); returns its index.
     mutating func insert(_ entry: IndexedToken) -> Int {
-        if (entries.count + 1) * 2 > slots.count { grow() }
-        entries.append(entry)
-        place(entries.count - 1)
-        return entries.count - 1
+        if count == capacity { reserve(max(4, capacity * 2)) }
+        if (count + 1) * 2 > slots.count { growSlots() }
+        guard let entries else { return 0 } // reserve allocated them
+        (entries + count).initialize(to: entry)
+        count += 1
+        place(count - 1)
+        return count - 1
     }
 
     /// Removes and returns the entry with `digest`, if present.
@@ -43,24 +64,31 @@ struct TokenTable {
 
     /// Removes and returns an entry chosen round-robin (eviction), if any.
     mutating func evictOne() -> IndexedToken? {
-        guard !entries.isEmpty else { return nil }
-        cursor = cursor < entries.count ? cursor : 0
+        guard count > 0 else { return nil }
+        cursor = cursor < count ? cursor : 0
         defer { cursor += 1 }
         return remove(at: cursor)
     }
 
-    /// Removes every entry, handing each to `retire` first.
+    /// Removes every entry, handing each to `retire` first, and frees the memory.
     mutating func removeAll(_ retire: (inout IndexedToken) -> Void) {
-        for index in entries.indices { retire(&entries[index]) }
-        entries.removeAll()
-        slots.removeAll()
+        if let entries {
+            for index in 0..<count { retire(&entries[index]) }
+            entries.deinitialize(count: count)
+            UnsafeMutableRawPointer(entries).deallocate()
+        }
+        entries = nil
+        capacity = 0
+        count = 0
+        slots = []
         cursor = 0
     }
 
-    private mutating func remove(at index: Int) -> IndexedToken {
+    private mutating func remove(at index: Int) -> IndexedToken? {
+        guard let entries, index < count else { return nil }
         let mask = slots.count - 1
         // Empty the slot that points at `index`, then shift the rest of its cluster back.
-        var hole = slotPosition(of: index)
+        var hole = slotPosition(of: index, in: entries)
         slots[hole] = 0
         var position = (hole + 1) & mask
         while slots[position] != 0 {
@@ -74,15 +102,17 @@ struct TokenTable {
             position = (position + 1) & mask
         }
         // Fill the entry's place with the last entry.
-        let last = entries.count - 1
+        let last = count - 1
+        let removed = (entries + index).move()
         if index != last {
-            slots[slotPosition(of: last)] = UInt32(index + 1)
-            entries.swapAt(index, last)
+            slots[slotPosition(of: last, in: entries)] = UInt32(truncatingIfNeeded: index + 1)
+            (entries + index).moveInitialize(from: entries + last, count: 1)
         }
-        return entries.removeLast()
+        count -= 1
+        return removed
     }
 
-    private func slotPosition(of index: Int) -> Int {
+    private func slotPosition(of index: Int, in entries: UnsafeMutablePointer<IndexedToken>) -> Int {
         let mask = slots.count - 1
         var position = Int(truncatingIfNeeded: entries[index].digest.w0) & mask
         while Int(slots[position]) != index + 1 { position = (position + 1) & mask }
@@ -90,14 +120,27 @@ struct TokenTable {
     }
 
     private mutating func place(_ index: Int) {
+        guard let entries else { return }
         let mask = slots.count - 1
         var position = Int(truncatingIfNeeded: entries[index].digest.w0) & mask
         while slots[position] != 0 { position = (position + 1) & mask }
         slots[position] = UInt32(truncatingIfNeeded: index + 1)
     }
 
-    private mutating func grow() {
+    private mutating func growSlots() {
         slots = [UInt32](repeating: 0, count: max(16, slots.count * 2))
-        for index in entries.indices { place(index) }
+        for index in 0..<count { place(index) }
+    }
+
+    private mutating func reserve(_ newCapacity: Int) {
+        let stride = MemoryLayout<IndexedToken>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: newCapacity * stride, alignment: Self.entryAlignment)
+        let moved = raw.bindMemory(to: IndexedToken.self, capacity: newCapacity)
+        if let entries {
+            moved.moveInitialize(from: entries, count: count)
+            UnsafeMutableRawPointer(entries).deallocate()
+        }
+        entries = moved
+        capacity = newCapacity
     }
 }

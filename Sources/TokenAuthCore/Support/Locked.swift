@@ -33,7 +33,7 @@ final class Locked<Value>: @unchecked Sendable {
 /// `count` values, each behind its own mutex, in one allocation: picking a shard costs no reference
 /// counting (unlike an array of `Locked` objects). Each mutex and each value sits on its own pair of
 /// cache lines, so threads working on different shards share no written cache line.
-final class ShardedLocked<Value>: @unchecked Sendable {
+final class ShardedLocked<Value: ~Copyable>: @unchecked Sendable {
     let count: Int
     /// Bytes from one shard's mutex (or value) to the next: two cache lines, since x86 fetches pairs.
     private static var mutexStride: Int { (MemoryLayout<pthread_mutex_t>.stride + 127) / 128 * 128 }
