@@ -66,6 +66,30 @@ static void write_msg(int fd, const msg_t *m)
 }
 
 /* The child: works until killed. It knows the tokens of earlier rounds (fork copies the table). */
+/* Records a new live token (while there is room). */
+static void keep_live(const char *secret, const char *id)
+{
+    if (ntoks >= MAXTOK)
+        return;
+    toks[ntoks] = (tok_t){.state = T_LIVE};
+    snprintf(toks[ntoks].secret, sizeof toks[ntoks].secret, "%s", secret);
+    snprintf(toks[ntoks].id, sizeof toks[ntoks].id, "%s", id);
+    ntoks++;
+}
+
+/* Tells the parent that the intent in `m` is done, with the token it issued, keeps the token, and
+   frees the library's strings. */
+static void acknowledge_new_token(int fd, msg_t *m, char *secret, char *id)
+{
+    m->kind = M_ACK;
+    snprintf(m->secret, sizeof m->secret, "%s", secret);
+    snprintf(m->id, sizeof m->id, "%s", id);
+    write_msg(fd, m);
+    keep_live(secret, id);
+    ta_free(secret);
+    ta_free(id);
+}
+
 static void child(const char *path, int fd, uint64_t seed)
 {
     ta_config cfg = {NULL, 0, 0, 20, 0};
@@ -93,18 +117,7 @@ static void child(const char *path, int fd, uint64_t seed)
                 fprintf(stderr, "crash child: ta_token_create: %s (%s)\n", ta_status_name(st), ta_last_error());
                 _exit(4);
             }
-            m.kind = M_ACK;
-            snprintf(m.secret, sizeof m.secret, "%s", secret);
-            snprintf(m.id, sizeof m.id, "%s", id);
-            write_msg(fd, &m);
-            if (ntoks < MAXTOK) {
-                toks[ntoks] = (tok_t){.state = T_LIVE};
-                snprintf(toks[ntoks].secret, sizeof toks[ntoks].secret, "%s", secret);
-                snprintf(toks[ntoks].id, sizeof toks[ntoks].id, "%s", id);
-                ntoks++;
-            }
-            ta_free(secret);
-            ta_free(id);
+            acknowledge_new_token(fd, &m, secret, id);
         } else if (r < 8) {
             /* rotate or revoke a live token */
             int i = -1;
@@ -131,19 +144,8 @@ static void child(const char *path, int fd, uint64_t seed)
                             ta_last_error());
                     _exit(4);
                 }
-                m.kind = M_ACK;
-                snprintf(m.secret, sizeof m.secret, "%s", secret);
-                snprintf(m.id, sizeof m.id, "%s", id);
-                write_msg(fd, &m);
                 toks[i].state = T_REVOKED;
-                if (ntoks < MAXTOK) {
-                    toks[ntoks] = (tok_t){.state = T_LIVE};
-                    snprintf(toks[ntoks].secret, sizeof toks[ntoks].secret, "%s", secret);
-                    snprintf(toks[ntoks].id, sizeof toks[ntoks].id, "%s", id);
-                    ntoks++;
-                }
-                ta_free(secret);
-                ta_free(id);
+                acknowledge_new_token(fd, &m, secret, id);
             } else {
                 st = ta_token_revoke(s, actor, toks[i].id);
                 if (st != TA_OK) {
@@ -195,12 +197,7 @@ static void apply(const msg_t *m, long *acks)
     (*acks)++;
     pending_action = 0;
     if (m->action == A_CREATE || m->action == A_ROTATE) {
-        if (ntoks < MAXTOK) {
-            toks[ntoks] = (tok_t){.state = T_LIVE};
-            snprintf(toks[ntoks].secret, sizeof toks[ntoks].secret, "%s", m->secret);
-            snprintf(toks[ntoks].id, sizeof toks[ntoks].id, "%s", m->id);
-            ntoks++;
-        }
+        keep_live(m->secret, m->id);
     }
     if (m->action == A_ROTATE || m->action == A_REVOKE) {
         toks[m->target].state = T_REVOKED;

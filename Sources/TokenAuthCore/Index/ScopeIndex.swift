@@ -72,18 +72,11 @@ final class ScopeIndex: @unchecked Sendable {
         offsets.deallocate()
     }
 
-    /// The position of the scope spelled by `word`, or nil if it is not in the catalog.
-    func position(of word: UnsafeRawBufferPointer) -> Int? { lookup.position(of: word) }
-
     /// The scopes in force for a token, as a set over this index.
     func set(of inForce: ScopesInForce) -> ScopeSet {
         var set = ScopeSet()
         for (position, name) in names.enumerated() where inForce.contains(name) { set.insert(position) }
         return set
-    }
-
-    func names(in set: ScopeSet) -> [String] {
-        names.indices.filter(set.contains).map { names[$0] }
     }
 }
 
@@ -93,6 +86,7 @@ struct ScopeLookup {
     let offsets: UnsafePointer<Int>?
     let count: Int
 
+    /// The position of the scope spelled by `word`, or nil if it is not in the catalog.
     func position(of word: UnsafeRawBufferPointer) -> Int? {
         guard let offsets else { return nil }
         var lower = 0
