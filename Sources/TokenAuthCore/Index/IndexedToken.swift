@@ -46,8 +46,7 @@ struct IndexedToken {
         expiresAt = token.expiresAt
         rateLimitValue = token.rateLimit?.limit ?? 0
         rateWindowMS = token.rateLimit?.windowMS ?? 0
-        let inForce = scopes.set(of: ScopesInForce(catalog: scopes.catalog, tokenScopes: words(token.expandedScopes),
-                                                   kind: token.kind, owner: token.ownerMember))
+        let inForce = scopes.set(expanded: token.expandedScopes, kind: token.kind, owner: token.ownerMember)
         inForceLow = inForce.low
         extra = token.kind == .personal || !inForce.high.isEmpty ? IndexedTokenExtra(owner: owner, inForce: inForce) : nil
     }

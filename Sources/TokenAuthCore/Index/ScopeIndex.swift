@@ -33,6 +33,15 @@ struct ScopeSet: Sendable {
         for (index, word) in other.high.enumerated() { high[index] |= word }
     }
 
+    init(positions: some Sequence<Int>) {
+        for position in positions { insert(position) }
+    }
+
+    mutating func formIntersection(_ other: ScopeSet) {
+        low &= other.low
+        for index in high.indices { high[index] &= index < other.high.count ? other.high[index] : 0 }
+    }
+
     var isEmpty: Bool { low == 0 && high.allSatisfy { $0 == 0 } }
 }
 
@@ -72,10 +81,31 @@ final class ScopeIndex: @unchecked Sendable {
         offsets.deallocate()
     }
 
-    /// The scopes in force for a token, as a set over this index.
-    func set(of inForce: ScopesInForce) -> ScopeSet {
+    /// The scopes in force for a token, as a set over this index — what `ScopesInForce.contains`
+    /// answers for each catalog scope, computed from the stored expanded list's bytes (no String per
+    /// word: this runs on every first verification of a token): the catalog scopes the list names,
+    /// every scope when it names admin, and for a personal token only those its owner also covers
+    /// (nothing when the owner is gone).
+    func set(expanded: String, kind: TokenKind, owner: Member?) -> ScopeSet {
+        var text = expanded
+        var set = text.withUTF8 { positions(named: UnsafeRawBufferPointer($0)) }
+        if kind == .personal {
+            let cover = owner?.cover(in: catalog) ?? []
+            set.formIntersection(cover.contains(ScopeCatalog.admin) ? all : ScopeSet(positions: names.indices.filter { cover.contains(names[$0]) }))
+        }
+        return set
+    }
+
+    /// Every scope of the catalog.
+    private var all: ScopeSet { ScopeSet(positions: names.indices) }
+
+    /// The positions of the catalog scopes among the space-separated `words`; all when admin is one.
+    private func positions(named words: UnsafeRawBufferPointer) -> ScopeSet {
         var set = ScopeSet()
-        for (position, name) in names.enumerated() where inForce.contains(name) { set.insert(position) }
+        for word in ScopeWords(words) {
+            if word.elementsEqual(ScopeCatalog.admin.utf8) { return all }
+            if let position = lookup.position(of: word) { set.insert(position) }
+        }
         return set
     }
 }

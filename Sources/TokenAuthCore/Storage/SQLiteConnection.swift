@@ -18,7 +18,7 @@ final class SQLiteConnection {
     static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     let handle: OpaquePointer
-    private var statements: [String: Statement] = [:]
+    private var statements: [StatementKey: Statement] = [:]
     private var synchronous: Durability?
     private var isClosed = false
     private let busyWait: BusyWait
@@ -67,12 +67,13 @@ final class SQLiteConnection {
 
     /// A cached prepared statement (SQLITE_PREPARE_PERSISTENT: it lives as long as the connection).
     func statement(_ sql: String) throws -> Statement {
-        if let cached = statements[sql] { return cached }
+        let key = StatementKey(sql: sql)
+        if let cached = statements[key] { return cached }
         var raw: OpaquePointer?
         let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
         guard code == SQLITE_OK, let raw else { throw error(code) }
         let statement = Statement(handle: raw, connection: self)
-        statements[sql] = statement
+        statements[key] = statement
         return statement
     }
 
@@ -159,4 +160,19 @@ public enum Durability: Sendable {
     case full
     /// Survives a crash of the process: creating and renaming tokens, audit-only writes, usage.
     case normal
+}
+
+/// A statement cache key: the SQL text, hashed by its length and last bytes only. Hashing a whole
+/// statement (hundreds of bytes) cost more than the rest of a cached lookup; equal keys still
+/// compare the whole text, and a literal is compared with itself by identity first.
+private struct StatementKey: Hashable {
+    let sql: String
+
+    static func == (a: StatementKey, b: StatementKey) -> Bool { a.sql == b.sql }
+
+    func hash(into hasher: inout Hasher) {
+        let utf8 = sql.utf8
+        hasher.combine(utf8.count)
+        for byte in utf8.suffix(16) { hasher.combine(byte) }
+    }
 }
