@@ -2,11 +2,11 @@
  * libFuzzer target: a driver that decodes its input into a sequence of ABI calls on a fresh
  * ":memory:" store and checks the library against a model after every step.
  *
- * Calls: member put / set_active / remove, scope define, token create / rename / set_active /
- * revoke / delete / rotate, verify (with header variants, byte edits and required scopes),
- * record_usage, flush, every JSON read (list, get, stats, audit, report, scope and member lists),
- * moving the store's pinned clock, and bad arguments (NULL store, NULL / invalid UTF-8 / over-long
- * strings, NULL out pointers, bad kinds, negative grace).
+ * Calls: member put / set_active / remove, scope define, token create (one, or a batch of two) /
+ * rename / set_active / revoke / delete / rotate, verify (with header variants, byte edits and
+ * required scopes), record_usage, flush, every JSON read (list, get, stats, audit, report, scope
+ * and member lists), moving the store's pinned clock, and bad arguments (NULL store, NULL /
+ * invalid UTF-8 / over-long strings, NULL out pointers, bad kinds, negative grace).
  *
  * The model (members, catalog with implications, tokens with owner, granted and expanded scopes,
  * expiry, activity, revocation time, rotation, deletion) is updated only when a call returns
@@ -717,14 +717,21 @@ static void op_token_create(void)
     ta_token_spec spec = {name, kind, scopes, expires, limit, limit ? 1000 : 0};
     bool null_spec = (b & 0x60) == 0x60 && (mask & 0x4000);
     bool null_outs = (b & 0x60) == 0x40 && (mask & 0x4000);
-    char *secret = NULL, *id = NULL;
-    snprintf(trace[step], sizeof trace[step], "create %s %s \"%.40s\" exp+%lld lim %u", actor ? actor : "(host)",
-             kind == TA_KIND_PERSONAL ? "p" : kind == TA_KIND_SERVICE ? "s" : "?", scopes, (long long)life, limit);
-    if (M.nt >= MAXT && !null_outs)
+    bool batch = mask & 0x2000; /* ta_token_create_batch with the spec twice */
+    int n = batch ? 2 : 1;
+    char *secrets[2] = {NULL, NULL}, *ids[2] = {NULL, NULL};
+    ta_token_spec specs[2] = {spec, spec};
+    snprintf(trace[step], sizeof trace[step], "create%s %s %s \"%.40s\" exp+%lld lim %u", batch ? " x2" : "",
+             actor ? actor : "(host)", kind == TA_KIND_PERSONAL ? "p" : kind == TA_KIND_SERVICE ? "s" : "?", scopes,
+             (long long)life, limit);
+    if (M.nt + n > MAXT && !null_outs)
         return; /* the model is full */
-    ta_status st = ta_token_create(S, actor, null_spec ? NULL : &spec, null_outs ? NULL : &secret, null_outs ? NULL : &id);
-    char **outs[] = {&secret, &id};
-    after("ta_token_create", st, outs, 2, false);
+    ta_status st = batch ? ta_token_create_batch(S, actor, null_spec ? NULL : specs, 2, null_outs ? NULL : secrets,
+                                                 null_outs ? NULL : ids)
+                         : ta_token_create(S, actor, null_spec ? NULL : &spec, null_outs ? NULL : &secrets[0],
+                                           null_outs ? NULL : &ids[0]);
+    char **outs[] = {&secrets[0], &ids[0], &secrets[1], &ids[1]};
+    after(batch ? "ta_token_create_batch" : "ta_token_create", st, outs, 2 * n, false);
     if (st != TA_OK)
         return;
     if (null_spec || bad_kind || bad_name || a <= -2 || life < 0)
@@ -748,8 +755,6 @@ static void op_token_create(void)
     }
     if (null_outs)
         return; /* created, but the secret is unknown: not tracked */
-    if (!secret || !id)
-        die("ta_token_create returned OK without the secret or the id", NULL);
     token_m t;
     memset(&t, 0, sizeof t);
     t.kind = kind;
@@ -760,10 +765,14 @@ static void op_token_create(void)
     t.limit = limit;
     t.created = M.now;
     t.expires = expires;
-    add_token(secret, id, &t);
-    verify_model(M.nt - 1, -1);
-    ta_free(secret);
-    ta_free(id);
+    for (int k = 0; k < n; k++) {
+        if (!secrets[k] || !ids[k])
+            die("ta_token_create returned OK without the secret or the id", NULL);
+        add_token(secrets[k], ids[k], &t);
+        verify_model(M.nt - 1, -1);
+        ta_free(secrets[k]);
+        ta_free(ids[k]);
+    }
 }
 
 static void op_token_manage(enum op_kind op)

@@ -53,6 +53,7 @@ extern "C" {
 #define TA_ABI_VERSION 1
 #define TA_ID_MAX 64    /* bytes for an identifier, NUL included */
 #define TA_SCOPE_MAX 64 /* bytes for a scope name, NUL included */
+#define TA_BATCH_MAX 1000 /* added to the contract: the most tokens one ta_token_create_batch makes */
 
 /* The library version this header belongs to; ta_version() reports the library's own. */
 #define TA_VERSION_MAJOR 1
@@ -237,6 +238,25 @@ typedef struct ta_token_spec {
    identifies it in every other call and in logs. Either out pointer may be NULL if unwanted. */
 ta_status ta_token_create(ta_store *store, const char *actor, const ta_token_spec *spec,
                           char **out_token, char **out_token_id);
+
+/* Added to the contract. Creates `count` tokens (1..TA_BATCH_MAX) in one transaction, all or none:
+   token i from specs[i], with the same checks, IAM decisions, records, audit entries (one
+   token.created each) and durability as `count` calls of ta_token_create by the same actor. For
+   bulk provisioning (fixtures, a migration from another token service), where one transaction
+   per token is what limits the rate. One call holds the store's write lock for the whole batch.
+   `out_tokens` and `out_token_ids` are two arrays of `count` pointers, either NULL if unwanted:
+   out_tokens[i] receives token i's secret (the only time it is ever available),
+   out_token_ids[i] its id, each released with ta_free().
+   Checks run in ta_token_create's order across the batch: every spec's arguments, then the
+   actor, then each spec's scopes and the actor's permission for it, in index order. The first
+   failure decides the status (the one ta_token_create would return for that spec), nothing is
+   created, and ta_last_error() names the spec ("specs[3]: name is empty"). An IAM refusal is
+   audited as iam.denied with the action "token_create_batch".
+   On failure every element of both arrays is set to NULL, except that a `count` of 0 or more
+   than TA_BATCH_MAX (TA_INVALID_ARGUMENT) leaves the arrays untouched. A NULL store, or NULL
+   specs, is TA_INVALID_ARGUMENT. */
+ta_status ta_token_create_batch(ta_store *store, const char *actor, const ta_token_spec *specs,
+                                size_t count, char **out_tokens, char **out_token_ids);
 
 /* Renames a token (`name`: 1..200 bytes of UTF-8). Allowed on a revoked token. Audited as
    token.renamed; TA_NOT_FOUND for a token the actor may not see. */

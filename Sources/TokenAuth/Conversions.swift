@@ -50,11 +50,23 @@ enum Convert {
         return buffer
     }
 
+    /// A `ta_token_spec`; `what` names it in messages ("spec", "specs[3]").
+    static func tokenSpec(_ spec: ta_token_spec, _ what: String) throws -> TokenSpec {
+        TokenSpec(name: try string(spec.name, "\(what).name"), kind: try kind(spec.kind, "\(what).kind"),
+                  scopes: try string(spec.scopes, "\(what).scopes"), expiresAtMS: spec.expires_at_ms,
+                  rateLimit: spec.rate_limit, rateWindowMS: spec.rate_window_ms)
+    }
+
+    /// A caller's array of `count` `char *` results (`char **out_tokens`), or nil for NULL.
+    static func array(_ pointer: CStringOut?, count: Int) -> CStringArray? {
+        pointer.map { CStringArray(start: $0, count: count) }
+    }
+
     static func status(_ status: Status) -> ta_status { ta_status(rawValue: UInt32(status.rawValue)) }
 
-    static func kind(_ value: ta_token_kind) throws -> TokenKind {
+    static func kind(_ value: ta_token_kind, _ what: String) throws -> TokenKind {
         guard let kind = TokenKind(rawValue: Int32(bitPattern: value.rawValue)) else {
-            throw TokenAuthError(.invalidArgument, "kind must be TA_KIND_PERSONAL (1) or TA_KIND_SERVICE (2)")
+            throw TokenAuthError(.invalidArgument, "\(what) must be TA_KIND_PERSONAL (1) or TA_KIND_SERVICE (2)")
         }
         return kind
     }
@@ -79,6 +91,11 @@ func abiCall(_ body: () throws -> Void) -> ta_status {
 /// Sets every `char **out` to NULL up front, so that each is NULL on failure.
 func clear(_ outs: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?...) {
     for out in outs { out?.pointee = nil }
+}
+
+/// The same for arrays of results: every element NULL up front.
+func clear(_ arrays: CStringArray?...) {
+    for array in arrays { array?.update(repeating: nil) }
 }
 
 /// A required `char **out`, checked before the call does anything.

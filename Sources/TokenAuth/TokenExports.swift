@@ -1,16 +1,36 @@
 import CTokenAuth
 import TokenAuthCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public typealias CStringOut = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+/// A caller's array of `char *` results (`char **out_tokens` with its count).
+typealias CStringArray = UnsafeMutableBufferPointer<UnsafeMutablePointer<CChar>?>
 
-/// Hands a new token to the caller: the secret (then wiped from library memory) and the id.
-private func hand(_ issued: IssuedToken, _ out_token: CStringOut?, _ out_token_id: CStringOut?) throws {
-    var secret = issued.secret
-    defer { TokenStore.wipe(&secret) }
-    let tokenCopy = try out_token.map { _ in try Convert.allocate(secret) }
-    let idCopy = try out_token_id.map { _ in try Convert.allocate(issued.id.utf8) }
-    out_token?.pointee = tokenCopy
-    out_token_id?.pointee = idCopy
+/// Hands new tokens to the caller: element i of `tokens` / `ids` (each nil if unwanted) receives
+/// token i's secret / id, malloc'd for ta_free. Either everything is written or, on failure,
+/// nothing, and no copy of a secret survives. The secrets are wiped from library memory either way.
+private func hand(_ issued: inout [IssuedToken], _ tokens: CStringArray?, _ ids: CStringArray?) throws {
+    defer { for index in issued.indices { issued[index].wipeSecret() } }
+    guard tokens.map({ $0.count == issued.count }) ?? true, ids.map({ $0.count == issued.count }) ?? true else {
+        throw TokenAuthError(.internalError, "issued \(issued.count) tokens for another number of results")
+    }
+    var secretCopies: [UnsafeMutablePointer<CChar>] = []
+    var idCopies: [UnsafeMutablePointer<CChar>] = []
+    do {
+        if tokens != nil { for token in issued { secretCopies.append(try Convert.allocate(token.secret)) } }
+        if ids != nil { for token in issued { idCopies.append(try Convert.allocate(token.id.utf8)) } }
+    } catch {
+        for copy in secretCopies {
+            TokenStore.wipe(UnsafeMutableRawBufferPointer(start: copy, count: strlen(copy)))
+            free(copy)
+        }
+        for copy in idCopies { free(copy) }
+        throw error
+    }
+    if let tokens { for (slot, copy) in zip(tokens.indices, secretCopies) { tokens[slot] = copy } }
+    if let ids { for (slot, copy) in zip(ids.indices, idCopies) { ids[slot] = copy } }
 }
 
 /// Creates a token; `*out_token` receives the secret, the only time it is ever available.
@@ -21,11 +41,30 @@ public func ta_token_create(_ store: OpaquePointer?, _ actor: UnsafePointer<CCha
     return abiCall {
         let target = try Convert.requireStore(store)
         guard let spec = spec?.pointee else { throw TokenAuthError(.invalidArgument, "spec is NULL") }
-        let request = TokenSpec(name: try Convert.string(spec.name, "spec.name"), kind: try Convert.kind(spec.kind),
-                                scopes: try Convert.string(spec.scopes, "spec.scopes"), expiresAtMS: spec.expires_at_ms,
-                                rateLimit: spec.rate_limit, rateWindowMS: spec.rate_window_ms)
-        let issued = try target.createToken(actor: try Convert.optionalString(actor, "actor"), spec: request)
-        try hand(issued, out_token, out_token_id)
+        let request = try Convert.tokenSpec(spec, "spec")
+        var issued = [try target.createToken(actor: try Convert.optionalString(actor, "actor"), spec: request)]
+        try hand(&issued, Convert.array(out_token, count: 1), Convert.array(out_token_id, count: 1))
+    }
+}
+
+/// Creates `count` tokens in one transaction, all or none; element i of each out array receives
+/// token i's secret / id.
+@c @implementation
+public func ta_token_create_batch(_ store: OpaquePointer?, _ actor: UnsafePointer<CChar>?,
+                                  _ specs: UnsafePointer<ta_token_spec>?, _ count: Int,
+                                  _ out_tokens: CStringOut?, _ out_token_ids: CStringOut?) -> ta_status {
+    abiCall {
+        // The count first: the arrays are only known to hold `count` pointers once it is in range.
+        try TokenStore.checkBatchCount(count)
+        let tokens = Convert.array(out_tokens, count: count), ids = Convert.array(out_token_ids, count: count)
+        clear(tokens, ids)
+        let target = try Convert.requireStore(store)
+        guard let specs else { throw TokenAuthError(.invalidArgument, "specs is NULL") }
+        let requests = try UnsafeBufferPointer(start: specs, count: count).enumerated().map { index, spec in
+            try Convert.tokenSpec(spec, "specs[\(index)]")
+        }
+        var issued = try target.createTokens(actor: try Convert.optionalString(actor, "actor"), specs: requests)
+        try hand(&issued, tokens, ids)
     }
 }
 
@@ -76,9 +115,9 @@ public func ta_token_rotate(_ store: OpaquePointer?, _ actor: UnsafePointer<CCha
     clear(out_token, out_token_id)
     return abiCall {
         let target = try Convert.requireStore(store)
-        let issued = try target.rotateToken(actor: try Convert.optionalString(actor, "actor"),
-                                            tokenID: try Convert.string(token_id, "token_id"), graceMS: grace_ms)
-        try hand(issued, out_token, out_token_id)
+        var issued = [try target.rotateToken(actor: try Convert.optionalString(actor, "actor"),
+                                             tokenID: try Convert.string(token_id, "token_id"), graceMS: grace_ms)]
+        try hand(&issued, Convert.array(out_token, count: 1), Convert.array(out_token_id, count: 1))
     }
 }
 

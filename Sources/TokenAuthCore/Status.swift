@@ -99,6 +99,11 @@ public struct TokenAuthError: Error, Sendable {
         self.iamDenial = iamDenial
     }
 
+    /// The same error with `context` in front of its message: "specs[3]: name is empty".
+    func within(_ context: String) -> TokenAuthError {
+        TokenAuthError(status, "\(context): \(message)", iamDenial: iamDenial)
+    }
+
     static func invalid(_ message: String) -> TokenAuthError { TokenAuthError(.invalidArgument, message) }
     static func `internal`(_ message: String) -> TokenAuthError { TokenAuthError(.internalError, message) }
 }

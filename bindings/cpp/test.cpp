@@ -210,6 +210,43 @@ void test_tokens(tokenauth::Store &s) {
     CHECK(s.verify(b.secret).status == TA_OWNER_INACTIVE);
 }
 
+void test_create_tokens(tokenauth::Store &s) {
+    s.put_member("carol", "tickets:read ManagePersonalAccessTokens");
+    std::vector<tokenauth::TokenSpec> specs = {
+        {"batch 0", TA_KIND_PERSONAL, "tickets:read"},
+        {"batch 1", TA_KIND_PERSONAL, "tickets:read", 0, 3, 60000},
+        {"batch 2", TA_KIND_PERSONAL, "tickets:read"},
+    };
+    std::vector<tokenauth::Issued> made = s.create_tokens("carol", specs);
+    CHECK(made.size() == 3);
+    for (std::size_t i = 0; i < made.size(); ++i) {
+        tokenauth::Verdict v = s.verify(made[i].secret, "tickets:read");
+        CHECK(v.ok() && v.token_id == made[i].id && v.subject == "carol");
+        CHECK(contains(s.get_token_json("carol", made[i].id), "\"name\":\"batch " + std::to_string(i) + "\""));
+    }
+    CHECK(made[0].id != made[1].id && made[1].id != made[2].id && made[0].id != made[2].id);
+    CHECK(s.verify(made[1].secret).rate_limit == 3);
+    CHECK(contains(s.audit_json(tokenauth::host, "event=token.created actor=carol"), made[2].id));
+
+    // all or none: a bad spec in the middle creates nothing and is named
+    std::string before = s.list_tokens_json("carol");
+    specs[1].scopes = "tickets:write";
+    try {
+        s.create_tokens("carol", specs);
+        CHECK(false);
+    } catch (const tokenauth::Error &e) {
+        CHECK(e.status() == TA_PERMISSION_DENIED && e.message().rfind("specs[1]: ", 0) == 0);
+    }
+    specs[1].name = "";
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, s.create_tokens("carol", specs));
+    CHECK(s.list_tokens_json("carol") == before);
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, s.create_tokens("carol", {}));
+    EXPECT_ERROR(TA_INVALID_ARGUMENT,
+                 s.create_tokens(tokenauth::host, std::vector<tokenauth::TokenSpec>(
+                                                      TA_BATCH_MAX + 1, {"n", TA_KIND_SERVICE, "tickets:read"})));
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, s.create_tokens("carol", {{std::string_view("a\0b", 3), TA_KIND_PERSONAL, "tickets:read"}}));
+}
+
 void test_file_store() {
     char path[] = "/tmp/tokenauth-cpp-XXXXXX";
     int fd = mkstemp(path);
@@ -243,6 +280,7 @@ int main() {
         auto s = tokenauth::Store::open(":memory:");
         test_members_and_scopes(s);
         test_tokens(s);
+        test_create_tokens(s);
         test_file_store();
     } catch (const std::exception &e) {
         ++failed;

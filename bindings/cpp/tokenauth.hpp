@@ -3,6 +3,7 @@
 //   tokenauth::Store store = tokenauth::Store::open("tokens.db");
 //   store.put_member("alice", "tickets:read ManagePersonalAccessTokens");
 //   auto issued = store.create_token("alice", {"ci", TA_KIND_PERSONAL, "tickets:read"});
+//   auto many = store.create_tokens(tokenauth::host, {{"a", TA_KIND_SERVICE, "tickets:read"}, …});
 //   tokenauth::Verdict v = store.verify(authorization_header, "tickets:read");
 //   if (!v) respond(v.http_status, tokenauth::error_json(v.status), v.retry_after_seconds());
 //
@@ -29,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace tokenauth {
 
@@ -118,6 +120,23 @@ public:
 
 private:
     char *p_ = nullptr;
+};
+
+/// Owns an array of strings allocated by the library (an out array of ta_token_create_batch);
+/// releases each with ta_free.
+class OwnedArray {
+public:
+    explicit OwnedArray(std::size_t count) : p_(count, nullptr) {}
+    OwnedArray(const OwnedArray &) = delete;
+    OwnedArray &operator=(const OwnedArray &) = delete;
+    ~OwnedArray() {
+        for (char *p : p_) ta_free(p);
+    }
+    char **out() noexcept { return p_.data(); }
+    std::string str(std::size_t i) const { return p_[i] ? std::string(p_[i]) : std::string(); }
+
+private:
+    std::vector<char *> p_;
 };
 
 /// A fixed char array of ta_verdict, up to its NUL (or its full size, defensively).
@@ -266,6 +285,28 @@ public:
         ta_token_spec c{n.get(), spec.kind, sc.get(), spec.expires_at_ms, spec.rate_limit,
                         spec.rate_window_ms};
         return issue([&](char **t, char **i) { return ta_token_create(live(), a.get(), &c, t, i); });
+    }
+    /// ta_token_create_batch: one token per spec (1..TA_BATCH_MAX), in one transaction, all or
+    /// none, in the order of `specs`. A failing spec throws the Error create_token would, whose
+    /// message names it ("specs[3]: name is empty"), and nothing is created.
+    std::vector<Issued> create_tokens(Actor actor, const std::vector<TokenSpec> &specs) {
+        detail::OptCStr a(actor, "actor");
+        std::vector<detail::CStr> strings;  // reserved: the pointers below stay valid
+        strings.reserve(2 * specs.size());
+        std::vector<ta_token_spec> c;
+        c.reserve(specs.size());
+        for (const TokenSpec &spec : specs) {
+            const char *name = strings.emplace_back(spec.name, "name").get();
+            const char *scopes = strings.emplace_back(spec.scopes, "scopes").get();
+            c.push_back(ta_token_spec{name, spec.kind, scopes, spec.expires_at_ms, spec.rate_limit,
+                                      spec.rate_window_ms});
+        }
+        detail::OwnedArray secrets(c.size()), ids(c.size());
+        detail::check(ta_token_create_batch(live(), a.get(), c.data(), c.size(), secrets.out(), ids.out()));
+        std::vector<Issued> issued;
+        issued.reserve(c.size());
+        for (std::size_t i = 0; i < c.size(); ++i) issued.push_back(Issued{secrets.str(i), ids.str(i)});
+        return issued;
     }
     void rename(Actor actor, std::string_view token_id, std::string_view name) {
         detail::OptCStr a(actor, "actor");

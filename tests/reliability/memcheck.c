@@ -61,6 +61,25 @@ static void round_on(const char *path)
     CHECK_STATUS(ta_token_create(s, "bob", &pspec, &secret2, &id2), TA_OK);
     CHECK_STATUS(ta_token_create(s, NULL, &pspec, NULL, NULL), TA_INVALID_ARGUMENT);
     CHECK_STATUS(ta_token_create(s, "bob", &spec, NULL, NULL), TA_PERMISSION_DENIED);
+    {
+        ta_token_spec many[3] = {spec, spec, spec};
+        char *secrets[3] = {NULL, NULL, NULL}, *ids[3] = {NULL, NULL, NULL};
+        CHECK_STATUS(ta_token_create_batch(s, NULL, many, 3, secrets, ids), TA_OK);
+        for (int i = 0; i < 3; i++) {
+            CHECK(secrets[i] && ids[i]);
+            ta_free(secrets[i]);
+            ta_free(ids[i]);
+        }
+        CHECK_STATUS(ta_token_create_batch(s, NULL, many, 2, NULL, ids), TA_OK);
+        ta_free(ids[0]);
+        ta_free(ids[1]);
+        many[1] = pspec; /* the host cannot own a personal token: nothing is created */
+        CHECK_STATUS(ta_token_create_batch(s, NULL, many, 3, secrets, ids), TA_INVALID_ARGUMENT);
+        CHECK(!secrets[0] && !secrets[2] && !ids[0] && !ids[2]);
+        CHECK_STATUS(ta_token_create_batch(s, "bob", many, 3, secrets, NULL), TA_PERMISSION_DENIED);
+        CHECK_STATUS(ta_token_create_batch(s, NULL, many, 0, secrets, ids), TA_INVALID_ARGUMENT);
+        CHECK_STATUS(ta_token_create_batch(s, NULL, NULL, 3, secrets, ids), TA_INVALID_ARGUMENT);
+    }
 
     CHECK_STATUS(ta_verify(s, secret, "tickets:read", &v), TA_OK);
     CHECK_STATUS(ta_verify(s, secret2, "reports:read", &v), TA_OK);

@@ -276,6 +276,7 @@ int main(void)
         char buf[100], *json = NULL;
         const char *sec = secrets[i];
         ta_token_spec bad = {"x", TA_KIND_SERVICE, sec, 0, 0, 0};
+        ta_token_spec batch[2] = {{"x", TA_KIND_SERVICE, "tickets:read", 0, 0, 0}, bad};
 #define MISPLACED(call)                                                                            \
     do {                                                                                           \
         CHECK((call) != TA_OK);                                                                    \
@@ -294,6 +295,8 @@ int main(void)
         MISPLACED(ta_scope_define(s, sec, NULL, NULL));       /* as a scope */
         MISPLACED(ta_member_put(s, "carol", sec));
         MISPLACED(ta_token_create(s, NULL, &bad, NULL, NULL));
+        MISPLACED(ta_token_create_batch(s, NULL, batch, 2, NULL, NULL));
+        MISPLACED(ta_token_create_batch(s, sec, batch, 1, NULL, NULL));
         MISPLACED(ta_token_list(s, NULL, sec, &json));        /* as a query */
         MISPLACED(ta_audit(s, NULL, sec, &json));
         MISPLACED(ta_verify(s, sec, sec, NULL));              /* as required scopes */

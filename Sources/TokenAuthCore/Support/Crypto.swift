@@ -28,6 +28,10 @@ enum Crypto {
 
     /// Overwrites secret bytes so they do not linger in freed memory (`OPENSSL_cleanse`).
     static func wipe(_ bytes: inout [UInt8]) {
-        bytes.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) }
+        bytes.withUnsafeMutableBytes { wipe($0) }
+    }
+
+    static func wipe(_ bytes: UnsafeMutableRawBufferPointer) {
+        OPENSSL_cleanse(bytes.baseAddress, bytes.count)
     }
 }

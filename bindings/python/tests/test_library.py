@@ -38,6 +38,17 @@ def test_every_contract_function_is_declared() -> None:
         assert fn.restype is restype and fn.argtypes == argtypes, name
 
 
+def test_constants_match_the_header() -> None:
+    header = REPO / "include" / "tokenauth.h"
+    if not header.exists():
+        pytest.skip("include/tokenauth.h not found")
+    defines = dict(re.findall(r"^#define (TA_[A-Z_]+) (\d+)", header.read_text(), flags=re.M))
+    assert int(defines["TA_ID_MAX"]) == _native.ID_MAX
+    assert int(defines["TA_SCOPE_MAX"]) == _native.SCOPE_MAX
+    assert int(defines["TA_ABI_VERSION"]) == _native.ABI_VERSION
+    assert int(defines["TA_BATCH_MAX"]) == _native.BATCH_MAX == tokenauth.BATCH_MAX
+
+
 def test_struct_layouts_match_the_header(tmp_path) -> None:
     """ctypes' idea of every struct field's offset equals the C compiler's."""
     import ctypes

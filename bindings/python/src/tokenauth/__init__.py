@@ -41,8 +41,8 @@ from ._errors import (
     status_http,
     status_name,
 )
-from ._native import LibraryNotFoundError
-from ._store import IssuedToken, Store
+from ._native import BATCH_MAX, LibraryNotFoundError
+from ._store import IssuedToken, Store, TokenSpec
 from ._verdict import Verdict
 
 __version__ = "1.0.0"  # of this binding; the library's own is version()
@@ -62,6 +62,7 @@ def library_path() -> str:
 
 
 __all__ = [
+    "BATCH_MAX",
     "Conflict",
     "Expired",
     "Forbidden",
@@ -83,6 +84,7 @@ __all__ = [
     "StoreClosed",
     "TokenAuthError",
     "TokenKind",
+    "TokenSpec",
     "UnknownScope",
     "UnknownToken",
     "Verdict",

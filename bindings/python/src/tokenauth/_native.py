@@ -20,6 +20,7 @@ from typing import List, Optional, Tuple
 ID_MAX = 64  # TA_ID_MAX
 SCOPE_MAX = 64  # TA_SCOPE_MAX
 ABI_VERSION = 1  # TA_ABI_VERSION: the major version of the library this binding speaks to
+BATCH_MAX = 1000  # TA_BATCH_MAX: the most tokens one ta_token_create_batch call creates
 
 
 class TaConfig(ctypes.Structure):
@@ -80,6 +81,11 @@ SIGNATURES = {
     "ta_token_create": (
         _c.c_int,
         [_store_p, _c.c_char_p, _c.POINTER(TaTokenSpec), _out_str, _out_str],
+    ),
+    # Added to the contract by the project's header:
+    "ta_token_create_batch": (
+        _c.c_int,
+        [_store_p, _c.c_char_p, _c.POINTER(TaTokenSpec), _c.c_size_t, _out_str, _out_str],
     ),
     "ta_token_rename": (_c.c_int, [_store_p, _c.c_char_p, _c.c_char_p, _c.c_char_p]),
     "ta_token_set_active": (_c.c_int, [_store_p, _c.c_char_p, _c.c_char_p, _c.c_bool]),
