@@ -127,21 +127,42 @@ struct IndexedToken {
 
     /// Moves the counts out as a `TokenUsage`, leaving them empty.
     mutating func takeUsage(names: (ScopeSet) -> [String]) -> TokenUsage? {
+        takeUses()?.usage(names: names)
+    }
+
+    /// Moves the counts out as plain values, leaving them empty. Allocates nothing for catalogs of up
+    /// to 64 scopes, so that it can run under a shard lock that verifications wait for.
+    mutating func takeUses() -> TakenUses? {
         guard usage.uses > 0 else { return nil }
-        let day = Int64(usage.day)
-        var counts = TokenUsage()
-        counts.uses = Int64(usage.uses)
-        counts.lastUsedAt = usage.lastUsedAt
-        counts.days[day] = TokenUsage.DayCounts(uses: Int64(usage.uses), denied: 0)
         var used = ScopeSet(low: usage.usedLow)
         if let extra {
             used.formUnion(extra.usedHigh)
             extra.usedHigh = ScopeSet()
         }
-        for name in names(used) { counts.counts[UsageCountKey(day: day, dimension: .scope, key: name)] = 1 }
+        let taken = TakenUses(id: id, uses: Int64(usage.uses), lastUsedAt: usage.lastUsedAt, day: Int64(usage.day), used: used)
         usage.uses = 0
         usage.lastUsedAt = 0
         usage.usedLow = 0
+        return taken
+    }
+}
+
+/// One indexed token's successful uses of one UTC day, taken out of its entry.
+struct TakenUses {
+    let id: TokenID
+    let uses: Int64
+    let lastUsedAt: Int64
+    let day: Int64
+    /// Positions over the `ScopeIndex` the entry was indexed with.
+    let used: ScopeSet
+
+    /// The counts to write: uses, the day's uses, and one "scope" count per scope used.
+    func usage(names: (ScopeSet) -> [String]) -> TokenUsage {
+        var counts = TokenUsage()
+        counts.uses = uses
+        counts.lastUsedAt = lastUsedAt
+        counts.days[day] = TokenUsage.DayCounts(uses: uses, denied: 0)
+        for name in names(used) { counts.counts[UsageCountKey(day: day, dimension: .scope, key: name)] = 1 }
         return counts
     }
 }

@@ -29,13 +29,15 @@ final class TokenIndex: Sendable {
         var filter: DigestFilter?
     }
 
-    /// Many shards, so that two threads rarely take a lock the other took a moment ago (the lock's
-    /// cache line would move between cores on every verification).
-    static let shardCount = 1024
+    /// Enough shards that threads rarely take a lock another took a moment ago (the lock's cache
+    /// line would move between cores), few enough that every shard's mutex and table header stay in
+    /// the core's cache (256 x 2 x 128 bytes = 64 KiB): with 1,024 shards, each verification at a
+    /// million tokens missed the cache for them as well as for its slot and entry.
+    static let shardCount = 256
     static let defaultCapacity = 1_000_000
     /// Digests remembered as unknown, per shard (262,144 in all): enough to absorb the repeats of a
     /// flood of random guesses that got past the digest filter.
-    static let absentPerShard = 256
+    static let absentPerShard = 1024
 
     private let backend: any StorageBackend
     /// Owned by the store (and its usage writer), which outlive the index's use of it; not retained,
@@ -138,18 +140,22 @@ final class TokenIndex: Sendable {
 
     /// Moves the usage counts of the indexed tokens with `digests` into `batch` (tokens no longer
     /// indexed handed theirs to the usage buffer when they left).
+    /// Only plain values are copied under a shard lock; the strings and dictionaries of the batch are
+    /// built after it is released (a batch dictionary growing under a shard lock once stalled the
+    /// verifications of that shard for tens of milliseconds at a million tokens).
     func takeUsage(of digests: [Digest], into batch: inout PendingUsage) {
         for digest in digests {
-            shards.withShard(Self.shard(of: digest)) { table in
-                guard let index = table.tokens.find(digest) else { return }
-                let lookup = table.lookup
-                _ = table.tokens.update(index) { entry in
+            let taken: (uses: TakenUses, scopes: ScopeIndex)? = shards.withShard(Self.shard(of: digest)) { table in
+                guard let index = table.tokens.find(digest) else { return nil }
+                let scopes = table.scopes
+                return table.tokens.update(index) { entry in
                     entry.isQueued = false
-                    if let counts = entry.takeUsage(names: lookup.names(in:)) {
-                        batch.tokens[entry.id.string, default: TokenUsage()].merge(counts)
-                    }
-                }
+                    return entry.takeUses().map { (uses: $0, scopes: scopes) }
+                } ?? nil
             }
+            guard let taken else { continue }
+            let counts = withExtendedLifetime(taken.scopes) { taken.uses.usage(names: taken.scopes.lookup.names(in:)) }
+            batch.tokens[taken.uses.id.string, default: TokenUsage()].merge(counts)
         }
     }
 
