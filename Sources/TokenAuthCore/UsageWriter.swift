@@ -11,8 +11,16 @@ final class UsageWriter: Sendable {
         self.backend = backend
     }
 
+    /// One flush at a time: `ta_flush` waits for a background flush in progress, whose batch it could
+    /// not see, so that everything counted before it is written when it returns.
+    private let serial = Locked(())
+
     /// Writes everything recorded so far; on failure the batch goes back to the buffer.
     func flush() throws {
+        try serial.withLock { _ in try flushAlone() }
+    }
+
+    private func flushAlone() throws {
         let batch = recorder.drain(from: index)
         guard !batch.isEmpty else { return }
         do {
