@@ -60,7 +60,7 @@ final class ShownOnceTests: ABITestCase {
         let t = try create(s, actor: Members.alice, scopes: "tickets:read")
         var errors: [String] = []
         for (cred, scopes) in [(t.secret, "users:read"), ("Basic " + t.secret, "tickets:read"),
-                               (t.secret + " ", "tickets:read"), (String(t.secret.dropLast()) + "Z", "tickets:read")] {
+                               (t.secret + " ", "tickets:read"), (String(t.secret.dropLast()) + (t.secret.hasSuffix("Z") ? "Y" : "Z"), "tickets:read")] {
             _ = verify(s, cred, scopes)
             errors.append(lastError())
         }
@@ -70,7 +70,7 @@ final class ShownOnceTests: ABITestCase {
         var v = ta_verdict()
         _ = ta_verify_n(s, t.secret + "junk", t.secret.utf8.count + 4, nil, &v)
         errors.append(lastError())
-        XCTAssertTrue(errors.allSatisfy { !$0.isEmpty })
+        XCTAssertEqual(errors.indices.filter { errors[$0].isEmpty }, [], "calls that left no error text")
         assertNoSecret(errors, [t.secret], hintLength: 9)
     }
 
