@@ -40,8 +40,8 @@ final class StorageTests: DatabaseTestCase {
         return values
     }
 
-    func testVersion1And2DatabasesAreMigratedKeepingEveryRow() throws {
-        for version in 1...2 {
+    func testVersion1To3DatabasesAreMigratedKeepingEveryRow() throws {
+        for version in 1...3 {
             removeDatabaseFiles()
             let oldID = "tok_OldRandomId0000\(version)"
             let secret = try makeDatabase(version: version, tokenID: oldID)
@@ -55,12 +55,40 @@ final class StorageTests: DatabaseTestCase {
             XCTAssertEqual(try query("SELECT id FROM tokens ORDER BY seq"), [oldID, issued.id])
             XCTAssertEqual(try query("SELECT seq || ' ' || coalesce(token_id, '') FROM audit ORDER BY seq"),
                            ["1 \(oldID)", "2 \(issued.id)"])
-            XCTAssertEqual(try query("SELECT count(*) FROM changes"), [version == 2 ? "2" : "1"])
+            XCTAssertEqual(try query("SELECT count(*) FROM changes"), [version >= 2 ? "2" : "1"])
             XCTAssertEqual(try query("SELECT name FROM sqlite_sequence"), [], "no AUTOINCREMENT table is left")
             XCTAssertEqual(try query("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"),
                            ["audit_aggregate", "audit_at"])
             XCTAssertEqual(try query("PRAGMA page_size"), ["4096"], "an existing database keeps its page size")
         }
+    }
+
+    /// Migration 4 computes each token's digest key in SQL; it must equal the key the library looks
+    /// tokens up by, for every first byte (the sign) and at the edges of the range.
+    func testTheMigratedDigestKeyIsTheLookupKey() throws {
+        _ = try makeDatabase(version: 3, tokenID: "tok_OldRandomId00003")
+        var digests: [[UInt8]] = [[UInt8](repeating: 0, count: 32), [UInt8](repeating: 0xFF, count: 32),
+                                  [0x7F] + [UInt8](repeating: 0xFF, count: 31), [0x80] + [UInt8](repeating: 0, count: 31)]
+        for first in 0...255 { digests.append([UInt8(first)] + (1..<32).map { _ in UInt8.random(in: 0...255) }) }
+        let db = try SQLiteConnection(path: path, uri: false, busyTimeoutMS: 1000)
+        for (index, digest) in digests.enumerated() {
+            try db.statement("""
+                INSERT INTO tokens(id, digest, hint, name, kind, created_by, scopes, expanded, created_at, expires_at,
+                    active, rate_limit, rate_window_ms) VALUES(?1, ?2, 'tka_s_', 'edge', 2, 'system', 'tickets:read',
+                    'tickets:read', 1000, 0, 1, 0, 0)
+                """).run([.text("tok_Edge\(index)"), .blob(digest)])
+        }
+        db.close()
+        try TokenStore.open(path: path).close()
+
+        let migrated = try SQLiteConnection(path: path, uri: false, busyTimeoutMS: 1000)
+        defer { migrated.close() }
+        var checked = 0
+        try migrated.statement("SELECT digest_key, digest FROM tokens").run([]) { row in
+            XCTAssertEqual(row.int(0), row.blob(1).withUnsafeBytes(SQLiteAccess.digestKey))
+            checked += 1
+        }
+        XCTAssertEqual(checked, digests.count + 1)
     }
 
     func testNewDatabasesHaveSmallPagesInWALMode() throws {

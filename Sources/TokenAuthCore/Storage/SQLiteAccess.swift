@@ -147,15 +147,27 @@ struct SQLiteAccess: StorageWriter {
         try rows("SELECT count(*) FROM tokens") { Int($0.int(0)) }.first ?? 0
     }
 
+    /// The rowid of the token whose digest starts with `digest`'s first 8 bytes (big-endian, signed):
+    /// digests are uniformly random, so these keys are unique in practice (a second token with the
+    /// same key fails to be created, like one with an existing id), and the lookup then compares the
+    /// whole digest.
+    static func digestKey(_ digest: UnsafeRawBufferPointer) -> Int64 {
+        guard digest.count >= 8 else { return 0 }
+        return Int64(bitPattern: UInt64(bigEndian: digest.loadUnaligned(as: UInt64.self)))
+    }
+
     func forEachDigest(_ body: (UnsafeRawBufferPointer) -> Void) throws {
         try db.statement("SELECT digest FROM tokens").run([]) { $0.withBlob(0, body) }
     }
 
+    /// `seq`, the creation order, is the sequence number the token's `token.created` audit entry
+    /// (written next, in the same transaction) takes; the audit is never deleted, so it only grows.
     func insertToken(_ token: TokenRecord, digest: [UInt8]) throws {
         try run("""
-            INSERT INTO tokens(id, digest, hint, name, kind, owner, owner_removed, created_by, scopes, expanded,
-                created_at, expires_at, active, revoke_at, rate_limit, rate_window_ms, rotated_from, rotated_to)
-            VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+            INSERT INTO tokens(digest_key, seq, id, digest, hint, name, kind, owner, owner_removed, created_by, scopes,
+                expanded, created_at, expires_at, active, revoke_at, rate_limit, rate_window_ms, rotated_from, rotated_to)
+            VALUES(?18, (SELECT coalesce(max(seq), 0) + 1 FROM audit),
+                ?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
             """, [
                 .text(token.id), .blob(digest), .text(token.hint), .text(token.name), .int(Int64(token.kind.rawValue)),
                 token.owner.map(SQLValue.text) ?? .null, .text(token.createdBy),
@@ -164,6 +176,7 @@ struct SQLiteAccess: StorageWriter {
                 token.revokeAt.map(SQLValue.int) ?? .null,
                 .int(Int64(token.rateLimit?.limit ?? 0)), .int(Int64(token.rateLimit?.windowMS ?? 0)),
                 token.rotatedFrom.map(SQLValue.text) ?? .null, token.rotatedTo.map(SQLValue.text) ?? .null,
+                .int(digest.withUnsafeBytes(Self.digestKey)),
             ])
         try logChange(.token, digest: digest)
     }

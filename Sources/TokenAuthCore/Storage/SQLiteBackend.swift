@@ -191,9 +191,9 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
                        t.revoke_at, t.rate_limit, t.rate_window_ms, m.id, m.active, m.permissions,
                        (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'catalog_version'),
                        (SELECT coalesce(max(seq), 0) FROM changes)
-                FROM (SELECT 1) LEFT JOIN tokens t ON t.digest = ?1
+                FROM (SELECT 1) LEFT JOIN tokens t ON t.digest_key = ?1
                 LEFT JOIN members m ON t.kind = 1 AND t.owner_removed = 0 AND m.id = t.owner
-                """).run([.blob(Array(digest))]) { row in
+                """).run([.int(SQLiteAccess.digestKey(digest))]) { row in
                 changeSeq = row.int(15)
                 guard !row.isNull(1), let kind = TokenKind(rawValue: Int32(truncatingIfNeeded: row.int(2))) else { return }
                 let limit = UInt32(clamping: row.int(9))

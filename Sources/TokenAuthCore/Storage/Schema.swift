@@ -3,11 +3,12 @@
 enum Schema {
     /// 'TAK1' — tells libtokenauth databases apart from any other SQLite file.
     static let applicationID: Int64 = 0x5441_4B31
-    static let currentVersion: Int64 = 3
+    static let currentVersion: Int64 = 4
 
     /// Migration n brings a database from user_version n-1 to n. Append; never edit a shipped one.
     /// Every index costs a page write on each token creation: tokens have only the lookups the
-    /// hot path and the management calls need (id, digest); listing filters in memory.
+    /// hot path and the management calls need (the digest key is the rowid, the id is unique);
+    /// listing filters in memory.
     static let migrations: [String] = [
         """
         CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -148,5 +149,55 @@ enum Schema {
         DROP TABLE changes;
         ALTER TABLE changes_v3 RENAME TO changes;
         """,
+        // 4: a token's row is found by its digest in one B-tree (issue 5: the first verification of
+        // a token reads half the pages). The rowid, `digest_key`, is the digest's first 8 bytes as a
+        // big-endian signed integer; the UNIQUE index on the whole digest is dropped (the lookup
+        // compares the whole digest in memory). `seq` stays the creation order that breaks ties of
+        // created_at in listings, now a plain column. Rows are copied in key order, so pages are full.
+        """
+        CREATE TABLE tokens_v4(
+            digest_key INTEGER PRIMARY KEY,
+            seq INTEGER NOT NULL,
+            id TEXT NOT NULL UNIQUE,
+            digest BLOB NOT NULL,
+            hint TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind INTEGER NOT NULL,
+            owner TEXT,
+            owner_removed INTEGER NOT NULL DEFAULT 0,
+            created_by TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            expanded TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            active INTEGER NOT NULL,
+            revoke_at INTEGER,
+            rate_limit INTEGER NOT NULL,
+            rate_window_ms INTEGER NOT NULL,
+            rotated_from TEXT,
+            rotated_to TEXT,
+            use_count INTEGER NOT NULL DEFAULT 0,
+            denied_count INTEGER NOT NULL DEFAULT 0,
+            last_used_at INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO tokens_v4
+            SELECT \(digestKey(ofHex: "h")), seq, id, digest, hint, name, kind, owner, owner_removed, created_by,
+                scopes, expanded, created_at, expires_at, active, revoke_at, rate_limit, rate_window_ms, rotated_from,
+                rotated_to, use_count, denied_count, last_used_at
+            FROM (SELECT hex(digest) AS h, * FROM tokens) ORDER BY 1;
+        DROP TABLE tokens;
+        ALTER TABLE tokens_v4 RENAME TO tokens;
+        """,
     ]
+
+    /// SQL for the digest key (`SQLiteAccess.digestKey`) of the digest whose upper-case hex text is in
+    /// column `hex`: SQLite before 3.41 has no `unhex`, so each of the first 8 bytes is read from two
+    /// hex digits; the first byte carries the sign, so the sum never overflows.
+    private static func digestKey(ofHex hex: String) -> String {
+        func digit(_ position: Int) -> String { "(instr('0123456789ABCDEF', substr(\(hex), \(position), 1)) - 1)" }
+        func byte(_ index: Int) -> String { "(\(digit(2 * index + 1)) * 16 + \(digit(2 * index + 2)))" }
+        let first = "(\(byte(0)) - 256 * (\(byte(0)) >= 128)) * \(Int64(1) << 56)"
+        let rest = (1..<8).map { "\(byte($0)) * \(Int64(1) << (8 * (7 - $0)))" }
+        return ([first] + rest).joined(separator: " + ")
+    }
 }
