@@ -199,12 +199,13 @@ struct TokenID {
     private(set) var count: UInt8 = 0
 
     init?(_ id: String) {
-        let utf8 = id.utf8
-        guard utf8.count <= Self.capacity else { return nil }
-        withUnsafeMutableBytes(of: &words) { buffer in
-            for (offset, byte) in utf8.enumerated() { buffer[offset] = byte }
+        var id = id
+        guard id.utf8.count <= Self.capacity else { return nil }
+        // One copy of the (contiguous) UTF-8 bytes; a byte-by-byte loop cost ~90 instructions per byte.
+        id.withUTF8 { source in
+            withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(source)) }
         }
-        count = UInt8(utf8.count)
+        count = UInt8(id.utf8.count)
     }
 
     @inline(__always)

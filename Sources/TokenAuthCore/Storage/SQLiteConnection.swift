@@ -171,8 +171,13 @@ private struct StatementKey: Hashable {
     static func == (a: StatementKey, b: StatementKey) -> Bool { a.sql == b.sql }
 
     func hash(into hasher: inout Hasher) {
-        let utf8 = sql.utf8
-        hasher.combine(utf8.count)
-        for byte in utf8.suffix(16) { hasher.combine(byte) }
+        var sql = sql
+        var tail: (UInt64, UInt64) = (0, 0)
+        sql.withUTF8 { bytes in
+            withUnsafeMutableBytes(of: &tail) { $0.copyMemory(from: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(16)))) }
+        }
+        hasher.combine(sql.utf8.count)
+        hasher.combine(tail.0)
+        hasher.combine(tail.1)
     }
 }
