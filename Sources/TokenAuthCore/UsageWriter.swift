@@ -45,9 +45,7 @@ final class UsageWriter: Sendable {
     static func inIDOrder<Item>(_ items: some Sequence<Item>, id: (Item) -> String) -> [Item] {
         func key(_ id: String) -> (UInt64, UInt64) {
             var words: (UInt64, UInt64) = (0, 0)
-            withUnsafeMutableBytes(of: &words) { buffer in
-                for (offset, byte) in id.utf8.prefix(16).enumerated() { buffer[offset] = byte }
-            }
+            withUnsafeMutableBytes(of: &words) { id.copyUTF8(into: $0) }
             return (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1))
         }
         return items.map { (key: key(id($0)), item: $0) }.sorted { $0.key < $1.key }.map(\.item)

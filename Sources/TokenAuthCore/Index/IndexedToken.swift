@@ -199,13 +199,10 @@ struct TokenID {
     private(set) var count: UInt8 = 0
 
     init?(_ id: String) {
-        var id = id
-        guard id.utf8.count <= Self.capacity else { return nil }
-        // One copy of the (contiguous) UTF-8 bytes; a byte-by-byte loop cost ~90 instructions per byte.
-        id.withUTF8 { source in
-            withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(source)) }
-        }
-        count = UInt8(id.utf8.count)
+        let length = id.utf8.count
+        guard length <= Self.capacity else { return nil }
+        withUnsafeMutableBytes(of: &words) { id.copyUTF8(into: $0) }
+        count = UInt8(length)
     }
 
     @inline(__always)

@@ -171,11 +171,8 @@ private struct StatementKey: Hashable {
     static func == (a: StatementKey, b: StatementKey) -> Bool { a.sql == b.sql }
 
     func hash(into hasher: inout Hasher) {
-        var sql = sql
         var tail: (UInt64, UInt64) = (0, 0)
-        sql.withUTF8 { bytes in
-            withUnsafeMutableBytes(of: &tail) { $0.copyMemory(from: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(16)))) }
-        }
+        withUnsafeMutableBytes(of: &tail) { sql.copyUTF8(fromEnd: true, into: $0) }
         hasher.combine(sql.utf8.count)
         hasher.combine(tail.0)
         hasher.combine(tail.1)
