@@ -597,7 +597,8 @@ static void loaded_library(char *path, size_t path_n, char *hash, size_t hash_n)
 
 static void usage(void) {
     fputs("usage: verify_bench [--tokens N] [--runs R] [--threads T] [--dir DIR] [--ops K] [--naive-ms MS]\n"
-          "                    [--rate-tokens M] [--unknown-pool U] [--index-limit L] [--no-naive-full] [--seed S]\n"
+          "                    [--rate-tokens M] [--unknown-pool U] [--index-limit L] [--flush-ms F] [--no-naive-full]\n"
+          "                    [--seed S]\n"
           "  --tokens N       tokens in the store (default 1000000)\n"
           "  --runs R         runs; the table shows medians (default 3)\n"
           "  --threads T      thread count compared with one thread on hot verifies (default 2)\n"
@@ -607,6 +608,7 @@ static void usage(void) {
           "  --rate-tokens M  tokens with rate_limit 1 (default min(1000, N/10 + 1))\n"
           "  --unknown-pool U unknown well-formed tokens per pool (default min(N, 100000))\n"
           "  --index-limit L  ta_set_index_limit(L) on the measured handles (default: the library's)\n"
+          "  --flush-ms F     usage_flush_ms of the measured handles (default: the library's, 1000)\n"
           "  --no-naive-full  skip the synchronous=FULL naive baseline\n",
           stderr);
     exit(2);
@@ -629,9 +631,13 @@ static void progress(const char *fmt, ...) {
     va_end(ap);
 }
 
+static uint32_t flush_ms; /* --flush-ms; 0: the library's default */
+
 static ta_store *open_store(const char *path, size_t index_limit) {
     ta_store *s = NULL;
-    ta_status st = ta_open(path, NULL, &s);
+    ta_config config = {0};
+    config.usage_flush_ms = flush_ms;
+    ta_status st = ta_open(path, &config, &s);
     if (st != TA_OK) die("ta_open(%s): %s %s", path, ta_status_name(st), ta_last_error());
     if (index_limit != (size_t)-1 && ta_set_index_limit(s, index_limit) != TA_OK) die("ta_set_index_limit");
     return s;
@@ -703,6 +709,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--unknown-pool") && has) unk_n = arg_size(argv[++i]);
         else if (!strcmp(a, "--index-limit") && has) index_limit = arg_size(argv[++i]);
         else if (!strcmp(a, "--seed") && has) seed = arg_size(argv[++i]);
+        else if (!strcmp(a, "--flush-ms") && has) {
+            size_t ms = arg_size(argv[++i]);
+            if (ms > UINT32_MAX) die("--flush-ms must be at most %u", UINT32_MAX);
+            flush_ms = (uint32_t)ms;
+        }
         else if (!strcmp(a, "--no-naive-full")) naive_full = false;
         else usage();
     }
@@ -762,9 +773,9 @@ int main(int argc, char **argv) {
                (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024 * 1024), load[0],
                load[1], load[2]);
         printf("# N = %zu tokens (+ %zu with rate_limit 1), %d run(s), %d threads vs 1, %zu timed ops per in-memory "
-               "measurement, unknown pools of %zu, index limit %s, databases in %s\n",
+               "measurement, unknown pools of %zu, index limit %s, usage_flush_ms %u, databases in %s\n",
                n, rate_n, runs, nthreads, ops, unk_n,
-               index_limit == (size_t)-1 ? "library default" : "set", dir);
+               index_limit == (size_t)-1 ? "library default" : "set", flush_ms ? flush_ms : 1000u, dir);
     }
 
     /* ---- create the tokens: in batches, then a sample one per call (on the store that is nearly full) */

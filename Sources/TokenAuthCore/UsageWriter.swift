@@ -24,12 +24,12 @@ final class UsageWriter: Sendable {
         let batch = recorder.drain(from: index)
         guard !batch.isEmpty else { return }
         do {
-            // In token id order: ids are time-ordered, like the rows and the usage tables' keys, so a
-            // large batch walks each B-tree once from left to right instead of dirtying random pages.
+            // In token id order: ids are time-ordered, like the usage tables' and the audit's keys, so a
+            // large batch walks each B-tree once from left to right instead of dirtying random pages
+            // (the storage updates the token rows, keyed by digest, in their own order).
             try backend.write(.normal) { writer in
-                for (tokenID, counts) in Self.inIDOrder(batch.tokens, id: \.key) {
-                    try writer.applyUsage(counts, tokenID: tokenID)
-                }
+                let rows = Self.inIDOrder(batch.tokens, id: \.key).map { UsageRow(tokenID: $0.key, usage: $0.value) }
+                try writer.applyUsage(rows)
                 for (key, denial) in Self.inIDOrder(batch.denials, id: \.key.tokenID) {
                     try Self.writeDenial(key, denial, to: writer)
                 }

@@ -174,6 +174,26 @@ final class UsageStatsTests: ABITestCase {
         XCTAssertEqual(int64((st["by_status"] as? [String: Any])?["204"]), 1)
     }
 
+    /// One flush of many tokens gives each its own counts: the storage finds the rows by id and
+    /// updates them in digest order, and writes the usage tables in id order.
+    func testOneFlushWritesEachTokenOfABatchToItsOwnRow() throws {
+        let path = tempPath()
+        let a = try seededStore(path: path)
+        let b = try openStore(path: path)
+        let tokens = try (0..<120).map { try create(a, actor: Members.alice, name: "t\($0)", scopes: "tickets:write") }
+        for (i, t) in tokens.enumerated() {
+            ta_set_clock(a, T0 + Int64(i) * MINUTE)
+            for _ in 0...(i % 4) { assertVerdict(verify(a, t.secret, i % 2 == 0 ? "tickets:read" : "tickets:write"), TA_OK) }
+        }
+        assertStatus(ta_flush(a), TA_OK)
+        for (i, t) in tokens.enumerated() {
+            let st = try stats(b, t.id)
+            XCTAssertEqual(int64(st["use_count"]), Int64(i % 4 + 1), t.id)
+            XCTAssertEqual(int64(st["last_used_at"]), T0 + Int64(i) * MINUTE, t.id)
+            XCTAssertEqual(strings(st["scopes_used"]), [i % 2 == 0 ? "tickets:read" : "tickets:write"], t.id)
+        }
+    }
+
     func testVerifyDeniedIsAggregated() throws {
         let s = try seededStore()
         let t = try create(s, actor: Members.alice, scopes: "tickets:read")

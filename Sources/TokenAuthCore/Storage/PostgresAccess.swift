@@ -197,10 +197,14 @@ final class PostgresAccess: StorageWriter {
 
     // MARK: usage
 
+    func applyUsage(_ batch: [UsageRow]) throws {
+        for row in batch { try applyUsage(row.usage, tokenID: row.tokenID) }
+    }
+
     /// One round trip per token: the counters, every day and every (dimension, day, key) count go
     /// in one statement, as arrays. A token deleted meanwhile takes its usage with it (the joins on
     /// the updated row insert nothing).
-    func applyUsage(_ usage: TokenUsage, tokenID: String) throws {
+    private func applyUsage(_ usage: TokenUsage, tokenID: String) throws {
         let days = usage.days.sorted { $0.key < $1.key }
         let counts = Array(usage.counts)
         try run("""

@@ -198,23 +198,45 @@ struct SQLiteAccess: StorageWriter {
 
     // MARK: usage
 
-    func applyUsage(_ usage: TokenUsage, tokenID: String) throws {
-        try run("""
-            UPDATE tokens SET use_count = use_count + ?2, denied_count = denied_count + ?3,
-                last_used_at = CASE WHEN ?4 > 0 THEN max(last_used_at, ?4, created_at) ELSE last_used_at END WHERE id = ?1
-            """, [.text(tokenID), .int(usage.uses), .int(usage.denied), .int(usage.lastUsedAt)])
-        guard db.changes > 0 else { return } // deleted meanwhile: its usage goes with it
-        for (day, counts) in usage.days {
+    /// Two passes, each in its B-tree's order. A token's row is keyed by its digest, random with
+    /// respect to ids, so the rows are found by id first and then updated in key order: each table
+    /// page is read and dirtied once however large the batch, instead of once per token in it (a
+    /// page spilled from the cache mid-transaction was written to the WAL again). The usage tables
+    /// are keyed by token id and written in the batch's (id) order. A token deleted meanwhile takes
+    /// its usage with it.
+    func applyUsage(_ batch: [UsageRow]) throws {
+        var found: [(key: Int64, position: Int)] = []
+        found.reserveCapacity(batch.count)
+        for (position, row) in batch.enumerated() {
+            try db.statement("SELECT digest_key FROM tokens WHERE id = ?1").run([.text(row.tokenID)]) {
+                found.append((key: $0.int(0), position: position))
+            }
+        }
+        for (key, position) in found.sorted(by: { $0.key < $1.key }) {
+            let usage = batch[position].usage
+            try run("""
+                UPDATE tokens SET use_count = use_count + ?2, denied_count = denied_count + ?3,
+                    last_used_at = CASE WHEN ?4 > 0 THEN max(last_used_at, ?4, created_at) ELSE last_used_at END
+                WHERE digest_key = ?1
+                """, [.int(key), .int(usage.uses), .int(usage.denied), .int(usage.lastUsedAt)])
+        }
+        for (_, position) in found {
+            try applyUsageCounts(batch[position])
+        }
+    }
+
+    private func applyUsageCounts(_ row: UsageRow) throws {
+        for (day, counts) in row.usage.days {
             try run("""
                 INSERT INTO usage_daily(token_id, day, uses, denied) VALUES(?1, ?2, ?3, ?4)
                 ON CONFLICT(token_id, day) DO UPDATE SET uses = uses + excluded.uses, denied = denied + excluded.denied
-                """, [.text(tokenID), .int(day), .int(counts.uses), .int(counts.denied)])
+                """, [.text(row.tokenID), .int(day), .int(counts.uses), .int(counts.denied)])
         }
-        for (key, count) in usage.counts {
+        for (key, count) in row.usage.counts {
             try run("""
                 INSERT INTO usage_counts(token_id, day, dimension, key, count) VALUES(?1, ?2, ?3, ?4, ?5)
                 ON CONFLICT(token_id, dimension, day, key) DO UPDATE SET count = count + excluded.count
-                """, [.text(tokenID), .int(key.day), .text(key.dimension.rawValue), .text(key.key), .int(count)])
+                """, [.text(row.tokenID), .int(key.day), .text(key.dimension.rawValue), .text(key.key), .int(count)])
         }
     }
 

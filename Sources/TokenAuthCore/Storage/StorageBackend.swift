@@ -82,7 +82,14 @@ protocol StorageWriter: StorageReader {
     func appendAudit(_ record: AuditRecord) throws
     /// Adds to the aggregated entry with `key`, creating it if needed.
     func aggregateAudit(_ record: AuditRecord, key: String, count: Int64, firstAt: Int64, lastAt: Int64) throws
-    func applyUsage(_ usage: TokenUsage, tokenID: String) throws
+    /// Adds a batch's counts to its tokens (in token id order); a token no longer stored is skipped.
+    func applyUsage(_ batch: [UsageRow]) throws
+}
+
+/// The counts of one token waiting to be written.
+struct UsageRow {
+    var tokenID: String
+    var usage: TokenUsage
 }
 
 /// The token fields verification needs, with its owner and the catalog version, read atomically.
