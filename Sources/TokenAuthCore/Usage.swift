@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Counts of one token waiting to be written.
 struct TokenUsage {
     var uses: Int64 = 0
@@ -67,21 +69,25 @@ struct PendingUsage {
 }
 
 /// The in-memory usage buffer of a store handle. Successful verifications of indexed tokens are
-/// counted in the index entries themselves; this holds the queue of tokens that have counts there,
-/// and everything else (denials, operations, counts of tokens that left the index). Recording takes
-/// locks that no database write holds; `drain` hands the batch to the flusher.
+/// counted in the index entries themselves, which the index queues for the flush; this holds
+/// everything else (denials, operations, counts of tokens that left the index) and the digests of
+/// the first tokens counted since the last drain by id. Recording takes locks that no database
+/// write holds; `drain` hands the batch to the flusher.
 final class UsageRecorder: Sendable {
     private let pending = Locked(PendingUsage())
-    /// Digests of the indexed tokens counted since the last drain, and the same by token id for the
-    /// first `recentLimit` of them (so that memory per counted token stays a digest).
-    private let queued = Locked<(digests: [Digest], byID: [String: Digest])>(([], [:]))
+    /// The digests of the first `recentLimit` indexed tokens counted since the last drain, by token
+    /// id; `recentCount` mirrors its size, so that once it is full, verifications skip the lock.
+    private let recent = Locked<[String: Digest]>([:])
+    private let recentCount = Atomic<Int>(0)
     static let recentLimit = 4096
 
-    /// Queues an indexed token whose entry counted its first use since the last drain.
-    func enqueue(_ digest: Digest, id: TokenID) {
-        queued.withLock { queue in
-            queue.digests.append(digest)
-            if queue.byID.count < Self.recentLimit { queue.byID[id.string] = digest }
+    /// Notes an indexed token whose entry counted its first use since the last drain.
+    func noteRecent(_ digest: Digest, id: TokenID) {
+        guard recentCount.load(ordering: .relaxed) < Self.recentLimit else { return }
+        recent.withLock { byID in
+            guard byID.count < Self.recentLimit else { return }
+            byID[id.string] = digest
+            recentCount.store(byID.count, ordering: .relaxed)
         }
     }
 
@@ -121,18 +127,16 @@ final class UsageRecorder: Sendable {
     /// drain, among the first `recentLimit` (so that `ta_record_usage` can ask the index rather
     /// than the database).
     func recentDigest(_ id: String) -> Digest? {
-        queued.withLock { $0.byID[id] }
+        recent.withLock { $0[id] }
     }
 
     /// Takes everything recorded so far: the buffer, and the counts of the queued index entries.
     func drain(from index: TokenIndex) -> PendingUsage {
-        let digests = queued.withLock { queue in
-            defer {
-                queue.digests.removeAll(keepingCapacity: true)
-                queue.byID.removeAll(keepingCapacity: true)
-            }
-            return queue.digests
+        recent.withLock { byID in
+            byID.removeAll(keepingCapacity: true)
+            recentCount.store(0, ordering: .relaxed)
         }
+        let digests = index.takeQueued()
         var batch = pending.withLock { buffer in
             defer { buffer = PendingUsage() }
             return buffer

@@ -8,6 +8,9 @@ import Synchronization
 final class TokenIndex: Sendable {
     private struct Shard: ~Copyable {
         var tokens = TokenTable()
+        /// Digests of the entries that counted their first use since the last drain (appended under
+        /// the lock the verification already holds: no lock shared between verifying threads).
+        var queued: [Digest] = []
         var absent: Set<Digest> = []
         /// The same filter in every shard (read under the shard's lock, replaced under all of them).
         var filter: DigestFilter?
@@ -102,10 +105,7 @@ final class TokenIndex: Sendable {
         let shard = Self.shard(of: digest)
         if usable {
             let hit: Answer<R>? = shards.withShard(shard) { table in
-                if let index = table.tokens.find(digest) {
-                    let lookup = table.lookup
-                    return table.tokens.update(index) { entry in visit(&entry, lookup, body) }.map(Answer.token)
-                }
+                if let index = table.tokens.find(digest) { return visit(index, in: &table, body).map(Answer.token) }
                 if let filter = table.filter, filter.isReady, !filter.mayContain(digest) { return .unknown }
                 return table.absent.contains(digest) ? .unknown : nil
             }
@@ -138,6 +138,17 @@ final class TokenIndex: Sendable {
         return shards.withShard(Self.shard(of: digest)) { $0.tokens.find(digest) != nil }
     }
 
+    /// Takes the digests of the entries queued for the flush since the last call, shard by shard
+    /// (each shard keeps its queue's capacity, so that queueing does not allocate).
+    func takeQueued() -> [Digest] {
+        var digests: [Digest] = []
+        shards.forEach { table in
+            digests.append(contentsOf: table.queued)
+            table.queued.removeAll(keepingCapacity: true)
+        }
+        return digests
+    }
+
     /// Moves the usage counts of the indexed tokens with `digests` into `batch` (tokens no longer
     /// indexed handed theirs to the usage buffer when they left).
     /// Only plain values are copied under a shard lock; the strings and dictionaries of the batch are
@@ -159,14 +170,22 @@ final class TokenIndex: Sendable {
         }
     }
 
-    /// Runs `body` on an indexed entry, then queues it for the flush if this was its first use since.
-    private func visit<R>(_ entry: inout IndexedToken, _ lookup: ScopeLookup, _ body: (inout IndexedToken, ScopeLookup) -> R) -> R {
-        let result = body(&entry, lookup)
-        if entry.hasUses, !entry.isQueued {
+    /// Runs `body` on the entry at `index` of `table`, then queues the entry for the flush if this
+    /// was its first use since the last drain.
+    private func visit<R>(_ index: Int, in table: inout Shard, _ body: (inout IndexedToken, ScopeLookup) -> R) -> R? {
+        let lookup = table.lookup
+        let visited = table.tokens.update(index) { entry -> (result: R, queue: (Digest, TokenID)?) in
+            let result = body(&entry, lookup)
+            guard entry.hasUses, !entry.isQueued else { return (result, nil) }
             entry.isQueued = true
-            usage.enqueue(entry.digest, id: entry.id)
+            return (result, (entry.digest, entry.id))
         }
-        return result
+        guard let visited else { return nil }
+        if let (digest, id) = visited.queue {
+            table.queued.append(digest)
+            usage.noteRecent(digest, id: id)
+        }
+        return visited.result
     }
 
     private static func shard(of digest: Digest) -> Int { Int(truncatingIfNeeded: digest.w1 % UInt64(shardCount)) }
@@ -189,8 +208,7 @@ final class TokenIndex: Sendable {
                 }
                 index = table.tokens.insert(entry)
             }
-            let lookup = table.lookup
-            return table.tokens.update(index) { visit(&$0, lookup, body) }
+            return visit(index, in: &table, body)
         }
     }
 
