@@ -155,6 +155,7 @@ final class TokenIndex: Sendable {
     /// built after it is released (a batch dictionary growing under a shard lock once stalled the
     /// verifications of that shard for tens of milliseconds at a million tokens).
     func takeUsage(of digests: [Digest], into batch: inout PendingUsage) {
+        batch.tokens.reserveCapacity(batch.tokens.count + digests.count)
         for digest in digests {
             let taken: (uses: TakenUses, scopes: ScopeIndex)? = shards.withShard(Self.shard(of: digest)) { table in
                 guard let index = table.tokens.find(digest) else { return nil }

@@ -185,7 +185,7 @@ final class PostgresConnection {
     /// A library does not print: the server's NOTICE/WARNING messages (libpq writes them to stderr
     /// by default) are dropped; errors reach the caller through results.
     static func silenceNotices(_ connection: OpaquePointer) {
-        pq.PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        _ = pq.PQsetNoticeProcessor(connection, { _, _ in }, nil) // the previous processor: not kept
     }
 
     /// Runs one or more statements in one round trip (the simple query protocol), no parameters.
