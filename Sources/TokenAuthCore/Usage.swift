@@ -13,6 +13,11 @@ struct TokenUsage {
         var denied: Int64 = 0
     }
 
+    /// The uses, denials and last use alone (no per-day or per-key counts).
+    var counters: TokenUsage {
+        TokenUsage(uses: uses, denied: denied, lastUsedAt: lastUsedAt)
+    }
+
     mutating func merge(_ other: TokenUsage) {
         uses += other.uses
         denied += other.denied

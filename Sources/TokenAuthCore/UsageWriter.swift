@@ -15,28 +15,59 @@ final class UsageWriter: Sendable {
     /// not see, so that everything counted before it is written when it returns.
     private let serial = Locked(())
 
-    /// Writes everything recorded so far; on failure the batch goes back to the buffer.
+    /// At most this many tokens' counts, or denial entries, per transaction: the writer lock, which
+    /// every other writer in every process waits for (a revocation among them), is held for tens of
+    /// milliseconds rather than for the whole of a large batch, and the WAL stays small enough for
+    /// its checkpoints to restart it.
+    static let rowsPerTransaction = 2_000
+
+    /// Writes everything recorded so far; what could not be written goes back to the buffer.
     func flush() throws {
         try serial.withLock { _ in try flushAlone() }
     }
 
+    /// In token id order: ids are time-ordered, like the usage tables' and the audit's keys, so a
+    /// large batch walks each B-tree once from left to right instead of dirtying random pages. The
+    /// tokens' own counters follow in the order of their rows' keys, which the storage returns. Each
+    /// pass goes in transactions of `rowsPerTransaction`; a reader may see a token's per-day counts
+    /// a moment before its counters, as it may see any usage up to `usage_flush_ms` late.
     private func flushAlone() throws {
         let batch = recorder.drain(from: index)
         guard !batch.isEmpty else { return }
+        let rows = Self.inIDOrder(batch.tokens, id: \.key).map { UsageRow(tokenID: $0.key, usage: $0.value) }
+        let denials = Self.inIDOrder(batch.denials, id: \.key.tokenID)
+        var counters: [CounterUpdate] = []
+        var rowsWritten = 0, countersWritten = 0, denialsWritten = 0
         do {
-            // In token id order: ids are time-ordered, like the usage tables' and the audit's keys, so a
-            // large batch walks each B-tree once from left to right instead of dirtying random pages
-            // (the storage updates the token rows, keyed by digest, in their own order).
-            try backend.write(.normal) { writer in
-                let rows = Self.inIDOrder(batch.tokens, id: \.key).map { UsageRow(tokenID: $0.key, usage: $0.value) }
-                try writer.applyUsage(rows)
-                for (key, denial) in Self.inIDOrder(batch.denials, id: \.key.tokenID) {
-                    try Self.writeDenial(key, denial, to: writer)
+            try inTransactions(rows.count, from: &rowsWritten) { range in
+                counters += try backend.write(.normal) { try $0.applyUsage(Array(rows[range])) }
+            }
+            counters.sort { $0.rowKey < $1.rowKey }
+            try inTransactions(counters.count, from: &countersWritten) { range in
+                try backend.write(.normal) { try $0.applyCounters(counters[range]) }
+            }
+            try inTransactions(denials.count, from: &denialsWritten) { range in
+                try backend.write(.normal) { writer in
+                    for (key, denial) in denials[range] { try Self.writeDenial(key, denial, to: writer) }
                 }
             }
         } catch {
-            recorder.restore(batch)
+            var unwritten = PendingUsage()
+            for row in rows[rowsWritten...] { unwritten.tokens[row.tokenID] = row.usage }
+            for update in counters[countersWritten...] { unwritten.tokens[update.tokenID, default: TokenUsage()].merge(update.usage) }
+            for (key, denial) in denials[denialsWritten...] { unwritten.denials[key] = denial }
+            recorder.restore(unwritten)
             throw error
+        }
+    }
+
+    /// Runs `write` on consecutive ranges of at most `rowsPerTransaction` of `0..<count`, starting at
+    /// `done`, which it advances past each range written.
+    private func inTransactions(_ count: Int, from done: inout Int, _ write: (Range<Int>) throws -> Void) throws {
+        while done < count {
+            let range = done..<min(count, done + Self.rowsPerTransaction)
+            try write(range)
+            done = range.upperBound
         }
     }
 

@@ -197,8 +197,15 @@ final class PostgresAccess: StorageWriter {
 
     // MARK: usage
 
-    func applyUsage(_ batch: [UsageRow]) throws {
+    /// Each token's counters go with its other counts (rows are keyed by id here): nothing is left
+    /// for `applyCounters`.
+    func applyUsage(_ batch: [UsageRow]) throws -> [CounterUpdate] {
         for row in batch { try applyUsage(row.usage, tokenID: row.tokenID) }
+        return []
+    }
+
+    func applyCounters(_ updates: ArraySlice<CounterUpdate>) throws {
+        guard updates.isEmpty else { throw TokenAuthError(.internalError, "PostgreSQL writes counters with the usage") }
     }
 
     /// One round trip per token: the counters, every day and every (dimension, day, key) count go

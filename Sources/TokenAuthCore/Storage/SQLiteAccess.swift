@@ -198,30 +198,31 @@ struct SQLiteAccess: StorageWriter {
 
     // MARK: usage
 
-    /// Two passes, each in its B-tree's order. A token's row is keyed by its digest, random with
-    /// respect to ids, so the rows are found by id first and then updated in key order: each table
-    /// page is read and dirtied once however large the batch, instead of once per token in it (a
-    /// page spilled from the cache mid-transaction was written to the WAL again). The usage tables
-    /// are keyed by token id and written in the batch's (id) order. A token deleted meanwhile takes
-    /// its usage with it.
-    func applyUsage(_ batch: [UsageRow]) throws {
-        var found: [(key: Int64, position: Int)] = []
-        found.reserveCapacity(batch.count)
-        for (position, row) in batch.enumerated() {
-            try db.statement("SELECT digest_key FROM tokens WHERE id = ?1").run([.text(row.tokenID)]) {
-                found.append((key: $0.int(0), position: position))
-            }
+    /// The usage tables are keyed by token id and written in the batch's (id) order. A token's own
+    /// counters are left to `applyCounters`: its row is keyed by its digest (random with respect to
+    /// ids), so the caller applies them in that key order, and each page of the table is read and
+    /// dirtied once per flush rather than once per token. A token deleted meanwhile is skipped.
+    func applyUsage(_ batch: [UsageRow]) throws -> [CounterUpdate] {
+        var counters: [CounterUpdate] = []
+        counters.reserveCapacity(batch.count)
+        for row in batch {
+            var rowKey: Int64?
+            try db.statement("SELECT digest_key FROM tokens WHERE id = ?1").run([.text(row.tokenID)]) { rowKey = $0.int(0) }
+            guard let rowKey else { continue }
+            try applyUsageCounts(row)
+            counters.append(CounterUpdate(rowKey: rowKey, tokenID: row.tokenID, usage: row.usage.counters))
         }
-        for (key, position) in found.sorted(by: { $0.key < $1.key }) {
-            let usage = batch[position].usage
+        return counters
+    }
+
+    func applyCounters(_ updates: ArraySlice<CounterUpdate>) throws {
+        for update in updates {
             try run("""
                 UPDATE tokens SET use_count = use_count + ?2, denied_count = denied_count + ?3,
                     last_used_at = CASE WHEN ?4 > 0 THEN max(last_used_at, ?4, created_at) ELSE last_used_at END
-                WHERE digest_key = ?1
-                """, [.int(key), .int(usage.uses), .int(usage.denied), .int(usage.lastUsedAt)])
-        }
-        for (_, position) in found {
-            try applyUsageCounts(batch[position])
+                WHERE digest_key = ?1 AND id = ?5
+                """, [.int(update.rowKey), .int(update.usage.uses), .int(update.usage.denied), .int(update.usage.lastUsedAt),
+                      .text(update.tokenID)])
         }
     }
 

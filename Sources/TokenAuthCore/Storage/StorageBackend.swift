@@ -83,11 +83,22 @@ protocol StorageWriter: StorageReader {
     /// Adds to the aggregated entry with `key`, creating it if needed.
     func aggregateAudit(_ record: AuditRecord, key: String, count: Int64, firstAt: Int64, lastAt: Int64) throws
     /// Adds a batch's counts to its tokens (in token id order); a token no longer stored is skipped.
-    func applyUsage(_ batch: [UsageRow]) throws
+    /// A storage may leave the tokens' own counters (uses, denials, last use) to `applyCounters`,
+    /// returned with the key of each token's row, for the caller to apply in that order.
+    func applyUsage(_ batch: [UsageRow]) throws -> [CounterUpdate]
+    /// Adds to the counters of the tokens in `updates` (sorted by row key); a token no longer stored is skipped.
+    func applyCounters(_ updates: ArraySlice<CounterUpdate>) throws
 }
 
 /// The counts of one token waiting to be written.
 struct UsageRow {
+    var tokenID: String
+    var usage: TokenUsage
+}
+
+/// A token's counters still to be added, with the key of its row in the storage's table.
+struct CounterUpdate {
+    var rowKey: Int64
     var tokenID: String
     var usage: TokenUsage
 }
