@@ -5,6 +5,8 @@ public struct StoreConfiguration: Sendable {
     public var defaultRateWindowMS: UInt32 = 0
     public var usageFlushMS: UInt32 = 0
     public var busyTimeoutMS: UInt32 = 0
+    /// Tokens' counts (or denial entries) per usage-flush transaction (tests make it small).
+    var usageRowsPerTransaction = UsageWriter.defaultRowsPerTransaction
 
     public init(tokenPrefix: String? = nil, defaultRateLimit: UInt32 = 0, defaultRateWindowMS: UInt32 = 0,
                 usageFlushMS: UInt32 = 0, busyTimeoutMS: UInt32 = 0) {

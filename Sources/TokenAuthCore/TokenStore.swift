@@ -45,7 +45,8 @@ public final class TokenStore: Sendable {
         self.configuration = configuration
         format = TokenFormat(prefix: backend.tokenPrefix)
         index = try TokenIndex(backend: backend, usage: usage)
-        usageWriter = UsageWriter(recorder: usage, index: index, backend: backend)
+        usageWriter = UsageWriter(recorder: usage, index: index, backend: backend,
+                                  rowsPerTransaction: max(1, configuration.usageRowsPerTransaction))
         verifier = Verifier(index: index, format: format, limiter: limiter, usage: usage, clock: clock)
     }
 
