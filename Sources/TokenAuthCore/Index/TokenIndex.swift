@@ -41,6 +41,8 @@ final class TokenIndex: Sendable {
     /// Digests remembered as unknown, per shard (262,144 in all): enough to absorb the repeats of a
     /// flood of random guesses that got past the digest filter.
     static let absentPerShard = 1024
+    /// Queued entries drained per shard lock acquisition (a few microseconds of holding it).
+    static let drainRun = 32
 
     private let backend: any StorageBackend
     /// Owned by the store (and its usage writer), which outlive the index's use of it; not retained,
@@ -151,23 +153,38 @@ final class TokenIndex: Sendable {
 
     /// Moves the usage counts of the indexed tokens with `digests` into `batch` (tokens no longer
     /// indexed handed theirs to the usage buffer when they left).
-    /// Only plain values are copied under a shard lock; the strings and dictionaries of the batch are
-    /// built after it is released (a batch dictionary growing under a shard lock once stalled the
-    /// verifications of that shard for tens of milliseconds at a million tokens).
+    /// `digests` come grouped by shard (`takeQueued`), and each shard's lock is taken once for up to
+    /// `drainRun` of them: taken once per digest, the locks' cache lines went back and forth between
+    /// the flusher's core and the verifying threads' for the whole of a large drain. Only plain
+    /// values are copied under a lock; the strings and dictionaries of the batch are built after it
+    /// is released (a batch dictionary growing under a shard lock once stalled the verifications of
+    /// that shard for tens of milliseconds at a million tokens).
     func takeUsage(of digests: [Digest], into batch: inout PendingUsage) {
         batch.tokens.reserveCapacity(batch.tokens.count + digests.count)
-        for digest in digests {
-            let taken: (uses: TakenUses, scopes: ScopeIndex)? = shards.withShard(Self.shard(of: digest)) { table in
-                guard let index = table.tokens.find(digest) else { return nil }
+        var taken: [(uses: TakenUses, scopes: ScopeIndex)] = []
+        taken.reserveCapacity(Self.drainRun)
+        var start = 0
+        while start < digests.count {
+            let shard = Self.shard(of: digests[start])
+            var end = start + 1
+            while end < digests.count, end - start < Self.drainRun, Self.shard(of: digests[end]) == shard { end += 1 }
+            shards.withShard(shard) { table in
                 let scopes = table.scopes
-                return table.tokens.update(index) { entry in
-                    entry.isQueued = false
-                    return entry.takeUses().map { (uses: $0, scopes: scopes) }
-                } ?? nil
+                for digest in digests[start..<end] {
+                    guard let index = table.tokens.find(digest) else { continue }
+                    let uses = table.tokens.update(index) { entry in
+                        entry.isQueued = false
+                        return entry.takeUses()
+                    } ?? nil
+                    if let uses { taken.append((uses: uses, scopes: scopes)) }
+                }
             }
-            guard let taken else { continue }
-            let counts = withExtendedLifetime(taken.scopes) { taken.uses.usage(names: taken.scopes.lookup.names(in:)) }
-            batch.tokens[taken.uses.id.string, default: TokenUsage()].merge(counts)
+            for (uses, scopes) in taken {
+                let counts = withExtendedLifetime(scopes) { uses.usage(names: scopes.lookup.names(in:)) }
+                batch.tokens[uses.id.string, default: TokenUsage()].merge(counts)
+            }
+            taken.removeAll(keepingCapacity: true)
+            start = end
         }
     }
 
