@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// Counts of one token waiting to be written.
@@ -74,20 +77,25 @@ struct PendingUsage {
 }
 
 /// The in-memory usage buffer of a store handle. Successful verifications of indexed tokens are
-/// counted in the index entries themselves, which the index queues for the flush; this holds
-/// everything else (denials, operations, counts of tokens that left the index) and the digests of
-/// the first tokens counted since the last drain by id. Recording takes locks that no database
-/// write holds; `drain` hands the batch to the flusher.
+/// counted in the index entries themselves; this holds the queue of tokens that have counts there,
+/// and everything else (denials, operations, counts of tokens that left the index). Recording takes
+/// locks that no database write holds; `drain` hands the batch to the flusher.
 final class UsageRecorder: Sendable {
     private let pending = Locked(PendingUsage())
+    /// Digests of the indexed tokens counted since the last drain, in 64 queues: a verifying thread
+    /// appends to the one its thread id hashes to, so two threads rarely take the same lock (a single
+    /// queue's lock moved between their cores on every first use after a flush), and each queue is
+    /// written sequentially (a queue per index shard took a cache miss per append).
+    private let queues = ShardedLocked<[Digest]>(count: 64) { [] }
     /// The digests of the first `recentLimit` indexed tokens counted since the last drain, by token
     /// id; `recentCount` mirrors its size, so that once it is full, verifications skip the lock.
     private let recent = Locked<[String: Digest]>([:])
     private let recentCount = Atomic<Int>(0)
     static let recentLimit = 4096
 
-    /// Notes an indexed token whose entry counted its first use since the last drain.
-    func noteRecent(_ digest: Digest, id: TokenID) {
+    /// Queues an indexed token whose entry counted its first use since the last drain.
+    func enqueue(_ digest: Digest, id: TokenID) {
+        queues.withShard(Self.queueOfThisThread) { $0.append(digest) }
         guard recentCount.load(ordering: .relaxed) < Self.recentLimit else { return }
         recent.withLock { byID in
             guard byID.count < Self.recentLimit else { return }
@@ -141,13 +149,22 @@ final class UsageRecorder: Sendable {
             byID.removeAll(keepingCapacity: true)
             recentCount.store(0, ordering: .relaxed)
         }
-        let digests = index.takeQueued()
+        var digests: [Digest] = []
+        queues.forEach { queue in
+            digests.append(contentsOf: queue)
+            queue.removeAll(keepingCapacity: true)
+        }
         var batch = pending.withLock { buffer in
             defer { buffer = PendingUsage() }
             return buffer
         }
         index.takeUsage(of: digests, into: &batch)
         return batch
+    }
+
+    /// The calling thread's queue: its thread id's top 6 bits after a multiplicative hash.
+    private static var queueOfThisThread: Int {
+        Int(truncatingIfNeeded: (UInt64(UInt(bitPattern: Int(bitPattern: pthread_self()))) &* 0x9E37_79B9_7F4A_7C15) >> 58)
     }
 
     /// Puts back a batch that could not be written, so that nothing counted is lost.

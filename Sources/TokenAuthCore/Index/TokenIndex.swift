@@ -8,9 +8,6 @@ import Synchronization
 final class TokenIndex: Sendable {
     private struct Shard: ~Copyable {
         var tokens = TokenTable()
-        /// Digests of the entries that counted their first use since the last drain (appended under
-        /// the lock the verification already holds: no lock shared between verifying threads).
-        var queued: [Digest] = []
         var absent: Set<Digest> = []
         /// The same filter in every shard (read under the shard's lock, replaced under all of them).
         var filter: DigestFilter?
@@ -140,26 +137,16 @@ final class TokenIndex: Sendable {
         return shards.withShard(Self.shard(of: digest)) { $0.tokens.find(digest) != nil }
     }
 
-    /// Takes the digests of the entries queued for the flush since the last call, shard by shard
-    /// (each shard keeps its queue's capacity, so that queueing does not allocate).
-    func takeQueued() -> [Digest] {
-        var digests: [Digest] = []
-        shards.forEach { table in
-            digests.append(contentsOf: table.queued)
-            table.queued.removeAll(keepingCapacity: true)
-        }
-        return digests
-    }
-
     /// Moves the usage counts of the indexed tokens with `digests` into `batch` (tokens no longer
     /// indexed handed theirs to the usage buffer when they left).
-    /// `digests` come grouped by shard (`takeQueued`), and each shard's lock is taken once for up to
-    /// `drainRun` of them: taken once per digest, the locks' cache lines went back and forth between
+    /// `digests` are grouped by shard first, and each shard's lock is taken once for up to `drainRun`
+    /// of them: taken once per digest, the locks' cache lines went back and forth between
     /// the flusher's core and the verifying threads' for the whole of a large drain. Only plain
     /// values are copied under a lock; the strings and dictionaries of the batch are built after it
     /// is released (a batch dictionary growing under a shard lock once stalled the verifications of
     /// that shard for tens of milliseconds at a million tokens).
-    func takeUsage(of digests: [Digest], into batch: inout PendingUsage) {
+    func takeUsage(of queued: [Digest], into batch: inout PendingUsage) {
+        let digests = queued.sorted { Self.shard(of: $0) < Self.shard(of: $1) }
         batch.tokens.reserveCapacity(batch.tokens.count + digests.count)
         var taken: [(uses: TakenUses, scopes: ScopeIndex)] = []
         taken.reserveCapacity(Self.drainRun)
@@ -199,10 +186,7 @@ final class TokenIndex: Sendable {
             return (result, (entry.digest, entry.id))
         }
         guard let visited else { return nil }
-        if let (digest, id) = visited.queue {
-            table.queued.append(digest)
-            usage.noteRecent(digest, id: id)
-        }
+        if let (digest, id) = visited.queue { usage.enqueue(digest, id: id) }
         return visited.result
     }
 
