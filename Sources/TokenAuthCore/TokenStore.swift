@@ -56,7 +56,7 @@ public final class TokenStore: Sendable {
         let writer = usageWriter
         let index = index
         let task = PeriodicTask(intervalMS: configuration.flushIntervalMS) {
-            try? writer.flush()
+            try? writer.flush(paced: true)
             try? index.maintainFilter()
         }
         guard task.start() else { throw TokenAuthError(.internalError, "cannot start the usage flush thread") }
