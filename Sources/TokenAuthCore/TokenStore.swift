@@ -72,6 +72,7 @@ public final class TokenStore: Sendable {
             defer { task = nil }
             return task
         }
+        usageWriter.hurry()
         task?.stop()
         try? flush()
         backend.close()
