@@ -164,7 +164,7 @@ final class UsageRecorder: Sendable {
 
     /// The calling thread's queue: its thread id's top 6 bits after a multiplicative hash.
     private static var queueOfThisThread: Int {
-        Int(truncatingIfNeeded: (UInt64(UInt(bitPattern: Int(bitPattern: pthread_self()))) &* 0x9E37_79B9_7F4A_7C15) >> 58)
+        Int(truncatingIfNeeded: (UInt64(pthread_self()) &* 0x9E37_79B9_7F4A_7C15) >> 58)
     }
 
     /// Puts back a batch that could not be written, so that nothing counted is lost.

@@ -21,23 +21,22 @@ final class UsageWriter: Sendable {
     /// not see, so that everything counted before it is written when it returns.
     private let serial = Locked(())
 
-    /// At most `defaultRowsPerTransaction` tokens' counts, or denial entries, per transaction: the writer lock, which
-    /// every other writer in every process waits for (a revocation among them), is held for a few
-    /// hundred milliseconds at most (13 µs a token at a million tokens) rather than for the whole of a
-    /// large batch, and the WAL stays small enough for its checkpoints to restart it. Smaller
-    /// transactions commit (and checkpoint) more often, and each commit makes every verifying thread
-    /// refresh its index once: at 2,000, hot verifications ran up to 10–20% slower while a
-    /// million-token flush was being written.
+    /// Tokens' counts, or denial entries, per transaction by default: the writer lock, which every
+    /// other writer in every process waits for (a revocation among them), is held for a few hundred
+    /// milliseconds at most (13 µs a token at a million tokens) rather than for the whole of a large
+    /// batch, and the WAL stays small enough for its checkpoints to restart it. Smaller transactions
+    /// commit (and checkpoint) more often, and each commit makes every verifying thread refresh its
+    /// index once: at 2,000, hot verifications ran 10–20% slower while a million-token flush ran.
     static let defaultRowsPerTransaction = 20_000
     private let rowsPerTransaction: Int
 
     /// Writes everything recorded so far; what could not be written goes back to the buffer.
-    /// `paced` (the background thread): after each transaction, it waits as long as the transaction
-    /// took, so that a large flush keeps at most half a core busy. On a machine with few cores the
-    /// host's request threads then find a core free for the kernel's work: at a million tokens on 2
-    /// cores, the p99 of first verifications during a large flush went from 24–40 µs to 18–21 µs (13–14 µs
-    /// with the flush idle).
-    /// A paced flush stops pausing as soon as a caller waits for it (`ta_flush`, a read) or the store closes.
+    /// `paced` (the background thread): after each transaction it waits as long as the transaction
+    /// took, so that a large flush keeps at most half a core busy, and the host's request threads
+    /// find a core free for the kernel's work (at a million tokens on 2 cores, the p99 of first
+    /// verifications during a large flush went from 24–40 µs to 13–14 µs, as with the flush idle).
+    /// A paced flush stops pausing as soon as a caller waits for it (`ta_flush`, a read) or the
+    /// store closes.
     func flush(paced: Bool = false) throws {
         if paced { return try serial.withLock { _ in try flushAlone(paced: true) } }
         waiting.add(1, ordering: .relaxed)
