@@ -10,8 +10,8 @@ final class StorageTests: DatabaseTestCase {
         let db = try SQLiteConnection(path: path, uri: false, busyTimeoutMS: 1000)
         defer { db.close() }
         try db.execute("PRAGMA journal_mode=WAL")
-        try db.execute("PRAGMA application_id=\(Schema.applicationID)")
-        for migration in Schema.migrations.prefix(version) { try db.execute(migration) }
+        try db.execute("PRAGMA application_id=\(SQLiteSchema.applicationID)")
+        for migration in SQLiteSchema.migrations.prefix(version) { try db.execute(migration) }
         try db.execute("PRAGMA user_version=\(version)")
         try db.execute("INSERT INTO meta(key, value) VALUES('token_prefix', 'tka'), ('catalog_version', '1')")
         for (name, definition) in ScopeCatalog.standard.definitions {
@@ -51,7 +51,7 @@ final class StorageTests: DatabaseTestCase {
             XCTAssertEqual(try store.backend.read { try $0.token(id: oldID)?.name }, "old")
             store.close()
 
-            XCTAssertEqual(try query("PRAGMA user_version"), ["\(Schema.currentVersion)"])
+            XCTAssertEqual(try query("PRAGMA user_version"), ["\(SQLiteSchema.currentVersion)"])
             XCTAssertEqual(try query("SELECT id FROM tokens ORDER BY seq"), [oldID, issued.id])
             XCTAssertEqual(try query("SELECT seq || ' ' || coalesce(token_id, '') FROM audit ORDER BY seq"),
                            ["1 \(oldID)", "2 \(issued.id)"])

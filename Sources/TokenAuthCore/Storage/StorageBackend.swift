@@ -157,3 +157,6 @@ struct AuditFilter {
     var until: Int64?
     var limit: Int64
 }
+
+/// The words of a space-separated list.
+func words(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }

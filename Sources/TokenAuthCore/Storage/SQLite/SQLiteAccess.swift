@@ -297,6 +297,3 @@ struct SQLiteAccess: StorageWriter {
             }
     }
 }
-
-/// The words of a space-separated list.
-func words(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }

@@ -115,16 +115,16 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
         let applicationID = try integer(db, "PRAGMA application_id")
         var version = try integer(db, "PRAGMA user_version")
         if applicationID == 0, version == 0, try integer(db, "SELECT count(*) FROM sqlite_master") == 0 {
-            try db.execute("PRAGMA application_id=\(Schema.applicationID)")
-        } else if applicationID != Schema.applicationID {
+            try db.execute("PRAGMA application_id=\(SQLiteSchema.applicationID)")
+        } else if applicationID != SQLiteSchema.applicationID {
             throw TokenAuthError(.conflict, "the file is a SQLite database of another application, not a libtokenauth database")
         }
-        guard version <= Schema.currentVersion else {
-            throw TokenAuthError(.conflict, "the database has schema version \(version), newer than this library's \(Schema.currentVersion); upgrade libtokenauth")
+        guard version <= SQLiteSchema.currentVersion else {
+            throw TokenAuthError(.conflict, "the database has schema version \(version), newer than this library's \(SQLiteSchema.currentVersion); upgrade libtokenauth")
         }
         let isNew = version == 0
-        while version < Schema.currentVersion {
-            try db.execute(Schema.migrations[Int(version)])
+        while version < SQLiteSchema.currentVersion {
+            try db.execute(SQLiteSchema.migrations[Int(version)])
             version += 1
             try db.execute("PRAGMA user_version=\(version)")
         }

@@ -1,6 +1,6 @@
 /// The database schema, versioned by `PRAGMA user_version`; `PRAGMA application_id` marks the file as
 /// a libtokenauth database so that another application's SQLite file is never taken over.
-enum Schema {
+enum SQLiteSchema {
     /// 'TAK1' — tells libtokenauth databases apart from any other SQLite file.
     static let applicationID: Int64 = 0x5441_4B31
     static let currentVersion: Int64 = 4
