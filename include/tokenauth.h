@@ -368,6 +368,15 @@ ta_status ta_verify_n(ta_store *store, const char *credential, size_t credential
 ta_status ta_record_usage(ta_store *store, const char *token_id, const char *operation,
                           int http_status);
 
+/* Added to the contract. The rate limit stored with the token `token_id`: `*out_limit` requests
+   per `*out_window_ms` (both 0 for an unlimited token), for a gateway's RateLimit-Policy header
+   (ta_verdict carries the limit but not its window). One read of the token's record: it neither
+   flushes usage nor waits for a writer, so a gateway may call it while answering a request (and
+   keep the answer: a token's limit never changes). TA_NOT_FOUND for an unknown id. Either out
+   pointer may be NULL; both are set to 0 on failure. */
+ta_status ta_token_rate_limit(ta_store *store, const char *token_id, uint32_t *out_limit,
+                              uint32_t *out_window_ms);
+
 /* ---------------------------------------------------------------- oversight */
 
 /* Usage statistics of one token, as JSON. Counts are kept per UTC day: `since_ms` (0 = all time)

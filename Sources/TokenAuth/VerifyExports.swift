@@ -70,8 +70,28 @@ public func ta_verify_n(_ store: OpaquePointer?, _ credential: UnsafePointer<CCh
 public func ta_record_usage(_ store: OpaquePointer?, _ token_id: UnsafePointer<CChar>?, _ operation: UnsafePointer<CChar>?,
                             _ http_status: Int32) -> ta_status {
     abiCall {
+        guard let store else { throw TokenAuthError(.invalidArgument, "store is NULL") }
+        guard let token_id else { throw TokenAuthError(.invalidArgument, "token_id is NULL") }
+        guard let operation else { throw TokenAuthError(.invalidArgument, "operation is NULL") }
+        // As for ta_verify: the caller keeps the handle alive, so no reference count is written.
+        try Unmanaged<TokenStore>.fromOpaque(UnsafeRawPointer(store))._withUnsafeGuaranteedRef {
+            try $0.recordUsage(tokenID: UnsafeRawBufferPointer(start: token_id, count: strlen(token_id)),
+                               operation: UnsafeRawBufferPointer(start: operation, count: strlen(operation)),
+                               httpStatus: Int(http_status))
+        }
+    }
+}
+
+/// The rate limit stored with a token, for a gateway's RateLimit-Policy header.
+@c @implementation
+public func ta_token_rate_limit(_ store: OpaquePointer?, _ token_id: UnsafePointer<CChar>?,
+                                _ out_limit: UnsafeMutablePointer<UInt32>?, _ out_window_ms: UnsafeMutablePointer<UInt32>?) -> ta_status {
+    out_limit?.pointee = 0
+    out_window_ms?.pointee = 0
+    return abiCall {
         let target = try Convert.requireStore(store)
-        try target.recordUsage(tokenID: try Convert.string(token_id, "token_id"),
-                               operation: try Convert.string(operation, "operation"), httpStatus: Int(http_status))
+        let limit = try target.rateLimit(tokenID: try Convert.string(token_id, "token_id"))
+        out_limit?.pointee = limit?.limit ?? 0
+        out_window_ms?.pointee = limit?.windowMS ?? 0
     }
 }

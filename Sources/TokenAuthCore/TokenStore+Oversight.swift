@@ -6,17 +6,37 @@ extension TokenStore {
     private static let idleDaysWorthMentioning: Int64 = 30
 
     /// Records what the gateway did with a verified request, for the per-operation statistics.
-    public func recordUsage(tokenID: String, operation: String, httpStatus: Int) throws {
-        let id = try Validate.identifier(tokenID, "token id")
-        let op = try Validate.operation(operation)
+    /// Counted in memory like a verification's use and written by the flush: a token this handle
+    /// counted a use of is known to exist through the index (no query, no allocation); any other id
+    /// is looked up once in the database.
+    public func recordUsage(tokenID: UnsafeRawBufferPointer, operation: UnsafeRawBufferPointer, httpStatus: Int) throws {
+        guard Validate.isIdentifier(tokenID) else {
+            guard let text = String(validating: tokenID, as: UTF8.self) else { throw TokenAuthError.invalid("token_id is not valid UTF-8") }
+            _ = try Validate.identifier(text, "token id")
+            throw TokenAuthError.invalid("token id is not an identifier")
+        }
+        try Validate.operation(operation)
         guard (100...599).contains(httpStatus) else { throw TokenAuthError.invalid("http_status must be 100..599") }
-        // A gateway records usage right after verifying: the (fresh) index then knows the token
-        // without a query; a token changed or deleted since is no longer in it.
-        let indexed = try usage.recentDigest(id).map { try index.holds($0) } ?? false
-        guard try indexed || backend.read({ try $0.tokenExists(id: id) }) else {
+        let now = clock.nowMS
+        if let key = TokenIDKey(tokenID), let digest = usage.knownDigest(key), try index.holds(digest) {
+            return usage.recordOperation(key, operation: operation, httpStatus: httpStatus, at: now)
+        }
+        // Not counted through the index (or changed since): ask the database.
+        let id = try Validate.identifier(String(decoding: tokenID, as: UTF8.self), "token id")
+        guard let key = TokenIDKey(tokenID), try backend.read({ try $0.tokenExists(id: id) }) else {
             throw TokenAuthError(.notFound, "no token with id \"\(id)\"")
         }
-        usage.recordOperation(id, operation: op, httpStatus: httpStatus, at: clock.nowMS)
+        usage.recordOperation(key, operation: operation, httpStatus: httpStatus, at: now)
+    }
+
+    /// The rate limit stored with a token (nil: unlimited), for a gateway's RateLimit-Policy header:
+    /// one read, without flushing usage or waiting for a writer.
+    public func rateLimit(tokenID: String) throws -> RateLimit? {
+        let id = try Validate.identifier(tokenID, "token id")
+        guard let token = try backend.read({ try $0.token(id: id) }) else {
+            throw TokenAuthError(.notFound, "no token with id \"\(id)\"")
+        }
+        return token.rateLimit
     }
 
     public func stats(actor: String?, tokenID: String, sinceMS: Int64) throws -> String {

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// Counts of one token waiting to be written.
 struct TokenUsage {
@@ -86,22 +85,29 @@ final class UsageRecorder: Sendable {
     /// appends to the one its thread id hashes to, so two threads rarely take the same lock (a single
     /// queue's lock moved between their cores on every first use after a flush), and each queue is
     /// written sequentially (a queue per index shard took a cache miss per append).
-    private let queues = ShardedLocked<[Digest]>(count: 64) { [] }
-    /// The digests of the first `recentLimit` indexed tokens counted since the last drain, by token
-    /// id; `recentCount` mirrors its size, so that once it is full, verifications skip the lock.
-    private let recent = Locked<[String: Digest]>([:])
-    private let recentCount = Atomic<Int>(0)
-    static let recentLimit = 4096
+    private let queues = ShardedLocked<[Digest]>(count: threadShards) { [] }
+    static let threadShards = 64
+    /// The digest of each token counted through the index, by id (a token's digest never changes), so
+    /// that `ta_record_usage` asks the index rather than the database whether the token still exists.
+    /// Sharded by id; a full shard is emptied (its tokens come back at their next counted use).
+    private let known = ShardedLocked<[TokenIDKey: Digest]>(count: 64) { [:] }
+    static let knownPerShard = 4096
+    /// What `ta_record_usage` counted.
+    private let operations = OperationCounts()
 
     /// Queues an indexed token whose entry counted its first use since the last drain.
     func enqueue(_ digest: Digest, id: TokenID) {
-        queues.withShard(Self.queueOfThisThread) { $0.append(digest) }
-        guard recentCount.load(ordering: .relaxed) < Self.recentLimit else { return }
-        recent.withLock { byID in
-            guard byID.count < Self.recentLimit else { return }
-            byID[id.string] = digest
-            recentCount.store(byID.count, ordering: .relaxed)
+        queues.withShard(Self.threadShard) { $0.append(digest) }
+        guard let key = TokenIDKey(id) else { return }
+        known.withShard(key.shard(of: known.count)) { byID in
+            if byID.count >= Self.knownPerShard, byID[key] == nil { byID.removeAll(keepingCapacity: true) }
+            byID[key] = digest
         }
+    }
+
+    /// The digest of the token `id`, if a use of it was counted through the index.
+    func knownDigest(_ id: TokenIDKey) -> Digest? {
+        known.withShard(id.shard(of: known.count)) { $0[id] }
     }
 
     /// Moves a token's counts into the buffer: it leaves the index, was never in it, or its counts
@@ -128,27 +134,13 @@ final class UsageRecorder: Sendable {
         }
     }
 
-    func recordOperation(_ tokenID: String, operation: String, httpStatus: Int, at now: Int64) {
-        let day = UTCDay.day(of: now)
-        pending.withLock { buffer in
-            buffer.tokens[tokenID, default: TokenUsage()].counts[UsageCountKey(day: day, dimension: .operation, key: operation), default: 0] += 1
-            buffer.tokens[tokenID, default: TokenUsage()].counts[UsageCountKey(day: day, dimension: .status, key: String(httpStatus)), default: 0] += 1
-        }
-    }
-
-    /// The digest of the token `id` if a successful verification of it was counted since the last
-    /// drain, among the first `recentLimit` (so that `ta_record_usage` can ask the index rather
-    /// than the database).
-    func recentDigest(_ id: String) -> Digest? {
-        recent.withLock { $0[id] }
+    /// Counts what the gateway did with a request of the token `id` (`ta_record_usage`).
+    func recordOperation(_ id: TokenIDKey, operation: UnsafeRawBufferPointer, httpStatus: Int, at now: Int64) {
+        operations.record(id, operation: operation, status: httpStatus, day: UTCDay.day(of: now))
     }
 
     /// Takes everything recorded so far: the buffer, and the counts of the queued index entries.
     func drain(from index: TokenIndex) -> PendingUsage {
-        recent.withLock { byID in
-            byID.removeAll(keepingCapacity: true)
-            recentCount.store(0, ordering: .relaxed)
-        }
         var digests: [Digest] = []
         queues.forEach { queue in
             digests.append(contentsOf: queue)
@@ -159,11 +151,13 @@ final class UsageRecorder: Sendable {
             return buffer
         }
         index.takeUsage(of: digests, into: &batch)
+        operations.drain(into: &batch)
         return batch
     }
 
-    /// The calling thread's queue: its thread id's top 6 bits after a multiplicative hash.
-    private static var queueOfThisThread: Int {
+    /// The calling thread's shard of `threadShards`: its thread id's top 6 bits after a
+    /// multiplicative hash.
+    static var threadShard: Int {
         Int(truncatingIfNeeded: (UInt64(pthread_self()) &* 0x9E37_79B9_7F4A_7C15) >> 58)
     }
 

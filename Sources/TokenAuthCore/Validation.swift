@@ -54,11 +54,19 @@ enum Validate {
         return value
     }
 
-    static func operation(_ value: String) throws -> String {
-        let count = value.utf8.count
-        guard count >= 1 else { throw TokenAuthError.invalid("operation is empty") }
-        guard count <= maximumOperationBytes else { throw TokenAuthError.invalid("operation is longer than 200 bytes") }
-        return value
+    /// Whether `bytes` are an identifier: `identifier(_:_:)`'s rule without allocating, for the hot
+    /// path (which then asks `identifier(_:_:)` for the reason of a refusal).
+    static func isIdentifier(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        (1...63).contains(bytes.count) && bytes.allSatisfy(isIdentifierByte)
+    }
+
+    /// An operation name: 1..200 bytes of UTF-8 (an ASCII name is checked without allocating).
+    static func operation(_ bytes: UnsafeRawBufferPointer) throws {
+        guard bytes.count >= 1 else { throw TokenAuthError.invalid("operation is empty") }
+        guard bytes.count <= maximumOperationBytes else { throw TokenAuthError.invalid("operation is longer than 200 bytes") }
+        guard bytes.allSatisfy({ $0 < 0x80 }) || String(validating: bytes, as: UTF8.self) != nil else {
+            throw TokenAuthError.invalid("operation is not valid UTF-8")
+        }
     }
 
     /// A short, safe rendering of a user-supplied value for an error message: at most 64

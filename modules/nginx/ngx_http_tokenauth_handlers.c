@@ -1,0 +1,382 @@
+/*
+ * The phase handlers: verification in the access phase (after allow/deny), usage in the log
+ * phase, and the request context they share.
+ *
+ * A refusal is answered by returning its HTTP status, as auth_basic does: nginx then applies
+ * `satisfy`, `auth_delay` and the operator's `error_page`, and when no error page takes it, the
+ * filter module replaces nginx's built-in page with the library's JSON body.
+ */
+
+#include "ngx_http_tokenauth_module.h"
+
+
+static ngx_int_t ngx_http_tokenauth_scopes(ngx_http_request_t *r,
+    ngx_http_tokenauth_loc_conf_t *lcf, ngx_str_t *scopes, const char **required);
+static char *ngx_http_tokenauth_operation(ngx_http_request_t *r,
+    ngx_http_tokenauth_loc_conf_t *lcf);
+static ngx_uint_t ngx_http_tokenauth_bearer_presented(ngx_str_t *value);
+static ngx_int_t ngx_http_tokenauth_refuse(ngx_http_request_t *r,
+    ngx_http_tokenauth_ctx_t *ctx, ngx_http_tokenauth_loc_conf_t *lcf, const char *why);
+static void ngx_http_tokenauth_cleanup(void *data);
+
+
+/* ------------------------------------------------------------------ the context */
+
+/* Marks the pool cleanup that keeps the context reachable after r->ctx is cleared. */
+static void
+ngx_http_tokenauth_cleanup(void *data)
+{
+    (void) data;
+}
+
+
+ngx_http_tokenauth_ctx_t *
+ngx_http_tokenauth_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_tokenauth_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_tokenauth_module);
+
+    if (ctx == NULL && (r->internal || r->filter_finalize)) {
+
+        /* an internal redirect cleared the module contexts; the pool still holds it */
+
+        for (cln = r->pool->cleanup; cln; cln = cln->next) {
+            if (cln->handler == ngx_http_tokenauth_cleanup) {
+                ctx = cln->data;
+                ngx_http_set_ctx(r, ctx, ngx_http_tokenauth_module);
+                break;
+            }
+        }
+    }
+
+    return ctx;
+}
+
+
+static ngx_http_tokenauth_ctx_t *
+ngx_http_tokenauth_create_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_tokenauth_ctx_t  *ctx;
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_tokenauth_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_tokenauth_ctx_t));
+    cln->handler = ngx_http_tokenauth_cleanup;
+    ngx_http_set_ctx(r, ctx, ngx_http_tokenauth_module);
+
+    return ctx;
+}
+
+
+/* ------------------------------------------------------------------ the access phase */
+
+ngx_int_t
+ngx_http_tokenauth_access_handler(ngx_http_request_t *r)
+{
+    ngx_str_t                       scopes, credential;
+    ta_store                       *store;
+    ta_status                       status;
+    const char                     *required;
+    ngx_http_tokenauth_ctx_t       *ctx;
+    ngx_http_tokenauth_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_tokenauth_module);
+
+    /* subrequests (auth_request, SSI, mirror) are the main request's business */
+    if (!lcf->enable || r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_tokenauth_get_ctx(r);
+
+    if (ctx && ctx->refusal && r->error_page) {
+        return NGX_DECLINED;   /* the operator's error page answers this refusal */
+    }
+
+    if (ngx_http_tokenauth_scopes(r, lcf, &scopes, &required) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx && ctx->checked && ctx->verdict.status == TA_OK
+        && ctx->scopes.len == scopes.len
+        && ngx_strncmp(ctx->scopes.data, scopes.data, scopes.len) == 0)
+    {
+        return NGX_OK;   /* an internal redirect to a location that asks for nothing more */
+    }
+
+    if (ctx == NULL) {
+        ctx = ngx_http_tokenauth_create_ctx(r);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    ctx->scopes = scopes;
+    ctx->refusal = 0;
+    ctx->answered = 0;
+    ctx->checked = 1;
+
+    if (required == NULL && scopes.len) {
+        /* the scopes came from a variable and hold a NUL byte: they cannot be checked */
+        ngx_memzero(&ctx->verdict, sizeof(ta_verdict));
+        ctx->verdict.status = TA_INVALID_ARGUMENT;
+        return ngx_http_tokenauth_refuse(r, ctx, lcf,
+                                         "tokenauth_scopes evaluated to a value with a NUL byte");
+    }
+
+    store = ngx_http_tokenauth_worker_store(r->connection->log);
+
+    if (store == NULL) {
+        ngx_memzero(&ctx->verdict, sizeof(ta_verdict));
+        ctx->verdict.status = TA_STORAGE_ERROR;
+        ctx->verdict.http_status = ta_status_http(TA_STORAGE_ERROR);
+        return ngx_http_tokenauth_refuse(r, ctx, lcf, "the token store is not open");
+    }
+
+    if (r->headers_in.authorization) {
+        credential = r->headers_in.authorization->value;
+        ctx->presented = ngx_http_tokenauth_bearer_presented(&credential);
+
+    } else {
+        ngx_str_set(&credential, "");
+        ctx->presented = 0;
+    }
+
+    status = ta_verify_n(store, (const char *) credential.data, credential.len, required,
+                         &ctx->verdict);
+
+    if (status != TA_OK) {
+        return ngx_http_tokenauth_refuse(r, ctx, lcf, ta_last_error());
+    }
+
+    ctx->operation = ngx_http_tokenauth_operation(r, lcf);
+    if (ctx->operation == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->verdict.rate_limit
+        && ngx_http_tokenauth_rate_headers(r, &ctx->verdict) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* Logs `why`, picks the status and the JSON body, and returns the status for nginx to finalize. */
+static ngx_int_t
+ngx_http_tokenauth_refuse(ngx_http_request_t *r, ngx_http_tokenauth_ctx_t *ctx,
+    ngx_http_tokenauth_loc_conf_t *lcf, const char *why)
+{
+    ta_status   status;
+    ngx_uint_t  level;
+
+    status = ctx->verdict.status;
+    ctx->body_status = status;
+    ctx->refusal = ctx->verdict.http_status;
+    ctx->challenge = lcf->challenge;
+    ctx->uri_changes = r->uri_changes;
+    level = NGX_LOG_INFO;
+
+    switch (status) {
+
+    case TA_INVALID_ARGUMENT:
+        /* the credential cannot cause it: tokenauth_scopes is not a list of scope names */
+        ctx->body_status = TA_INTERNAL_ERROR;
+        ctx->refusal = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        level = NGX_LOG_ERR;
+        break;
+
+    case TA_STORAGE_ERROR:
+    case TA_INTERNAL_ERROR:
+        level = NGX_LOG_ERR;
+        break;
+
+    default:
+        break;
+    }
+
+    if (ctx->refusal < NGX_HTTP_BAD_REQUEST || ctx->refusal > 599) {
+        ctx->body_status = TA_INTERNAL_ERROR;
+        ctx->refusal = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* ta_last_error() never holds a secret; the token id is public */
+    ngx_log_error(level, r->connection->log, 0, "tokenauth: %s (%ui)%s%s: %s",
+                  ta_status_name(status), ctx->refusal,
+                  ctx->verdict.token_id[0] ? " token " : "", ctx->verdict.token_id, why);
+
+    return ctx->refusal;
+}
+
+
+/* Whether the Authorization value uses the Bearer scheme: without one, the request "lacks any
+   authentication information" and the challenge carries no error code (RFC 6750 section 3.1). */
+static ngx_uint_t
+ngx_http_tokenauth_bearer_presented(ngx_str_t *value)
+{
+    return value->len > sizeof("Bearer") - 1
+           && ngx_strncasecmp(value->data, (u_char *) "Bearer", sizeof("Bearer") - 1) == 0
+           && value->data[sizeof("Bearer") - 1] == ' ';
+}
+
+
+/* The required scopes: `scopes` as evaluated, `*required` as a C string (NULL for none, or
+   when a variable's value holds a NUL byte). */
+static ngx_int_t
+ngx_http_tokenauth_scopes(ngx_http_request_t *r, ngx_http_tokenauth_loc_conf_t *lcf,
+    ngx_str_t *scopes, const char **required)
+{
+    u_char  *p;
+
+    *required = NULL;
+    ngx_str_null(scopes);
+
+    if (lcf->scopes == NULL) {
+        return NGX_OK;
+    }
+
+    if (lcf->fixed_scopes) {
+        *scopes = lcf->scopes->value;
+        *required = lcf->fixed_scopes;
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, lcf->scopes, scopes) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_strlchr(scopes->data, scopes->data + scopes->len, '\0')) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, scopes->len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, scopes->data, scopes->len);
+    p[scopes->len] = '\0';
+    *required = (const char *) p;
+
+    return NGX_OK;
+}
+
+
+/* The operation usage is counted under: tokenauth_operation, else "METHOD location" (a method
+   nginx does not know counts as OTHER, so that clients cannot mint operations). At most
+   NGX_HTTP_TOKENAUTH_OPERATION_MAX bytes, cut at a character boundary; NUL-terminated. */
+static char *
+ngx_http_tokenauth_operation(ngx_http_request_t *r, ngx_http_tokenauth_loc_conf_t *lcf)
+{
+    u_char                    *p, *nul;
+    size_t                     len;
+    ngx_str_t                  value, method;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (lcf->operation) {
+        if (ngx_http_complex_value(r, lcf->operation, &value) != NGX_OK) {
+            return NULL;
+        }
+
+        nul = ngx_strlchr(value.data, value.data + value.len, '\0');
+        if (nul) {
+            value.len = nul - value.data;
+        }
+    }
+
+    if (lcf->operation == NULL || value.len == 0) {
+        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+        if (r->method == NGX_HTTP_UNKNOWN) {
+            ngx_str_set(&method, "OTHER");
+
+        } else {
+            method = r->method_name;
+        }
+
+        value.len = method.len + 1 + clcf->name.len;
+        value.data = ngx_pnalloc(r->pool, value.len);
+        if (value.data == NULL) {
+            return NULL;
+        }
+
+        p = ngx_cpymem(value.data, method.data, method.len);
+        *p++ = ' ';
+        ngx_memcpy(p, clcf->name.data, clcf->name.len);
+    }
+
+    len = value.len;
+
+    if (len > NGX_HTTP_TOKENAUTH_OPERATION_MAX) {
+        len = NGX_HTTP_TOKENAUTH_OPERATION_MAX;
+
+        while (len && (value.data[len] & 0xC0) == 0x80) {
+            len--;   /* do not cut a UTF-8 sequence */
+        }
+    }
+
+    p = ngx_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(p, value.data, len);
+    p[len] = '\0';
+
+    return (char *) p;
+}
+
+
+/* ------------------------------------------------------------------ the log phase */
+
+/* Records the final status of a request that passed, for the token's per-operation statistics.
+   ta_record_usage counts in memory; the library's flush thread writes it. */
+ngx_int_t
+ngx_http_tokenauth_log_handler(ngx_http_request_t *r)
+{
+    ta_store                  *store;
+    ta_status                  status;
+    ngx_uint_t                 http_status, level;
+    ngx_http_tokenauth_ctx_t  *ctx;
+
+    ctx = ngx_http_tokenauth_get_ctx(r);
+
+    if (ctx == NULL || !ctx->checked || ctx->recorded || ctx->refusal
+        || ctx->verdict.status != TA_OK || ctx->operation == NULL)
+    {
+        return NGX_OK;
+    }
+
+    ctx->recorded = 1;
+    http_status = r->err_status ? r->err_status : r->headers_out.status;
+
+    if (http_status < 100 || http_status > 599) {
+        return NGX_OK;   /* no answer was sent (HTTP/0.9, or the connection broke first) */
+    }
+
+    store = ngx_http_tokenauth_worker_store(r->connection->log);
+    if (store == NULL) {
+        return NGX_OK;
+    }
+
+    status = ta_record_usage(store, ctx->verdict.token_id, ctx->operation, (int) http_status);
+
+    if (status != TA_OK) {
+        /* TA_NOT_FOUND: the token was deleted meanwhile */
+        level = status == TA_NOT_FOUND ? NGX_LOG_INFO : NGX_LOG_WARN;
+        ngx_log_error(level, r->connection->log, 0,
+                      "tokenauth: usage of token %s not recorded: %s: %s",
+                      ctx->verdict.token_id, ta_status_name(status), ta_last_error());
+    }
+
+    return NGX_OK;
+}
