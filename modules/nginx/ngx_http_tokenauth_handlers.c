@@ -223,9 +223,11 @@ ngx_http_tokenauth_refuse(ngx_http_request_t *r, ngx_http_tokenauth_ctx_t *ctx,
 static ngx_uint_t
 ngx_http_tokenauth_bearer_presented(ngx_str_t *value)
 {
-    return value->len > sizeof("Bearer") - 1
-           && ngx_strncasecmp(value->data, (u_char *) "Bearer", sizeof("Bearer") - 1) == 0
-           && value->data[sizeof("Bearer") - 1] == ' ';
+    size_t  n = sizeof("Bearer") - 1;
+
+    return value->len >= n
+           && ngx_strncasecmp(value->data, (u_char *) "Bearer", n) == 0
+           && (value->len == n || value->data[n] == ' ');
 }
 
 

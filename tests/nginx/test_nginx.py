@@ -1,0 +1,333 @@
+"""make test-nginx: Debian's nginx with ngx_http_tokenauth_module, driven by real HTTP clients.
+
+Covers the status table (every refusal's status, JSON body and headers), RFC 6750 challenges, the
+access phase after allow/deny, subrequests, error_page, variables, bad input (nothing crashes,
+nothing secret is logged), usage recorded from the log phase, an unusable store (503, the worker
+lives on and recovers), and four workers: the store opened in each worker and never in the master,
+a revocation from another process refused at once by every worker, usage flushed on reload.
+
+    test_nginx.py --work DIR      prints every failed check, then "N passed, N failed"
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from typing import Callable, List
+
+import tokenauth
+
+from nginx_harness import (Nginx, as_root, fresh_dir, free_port, give_to_workers, open_files, process_uid,
+                           raw_request, request, WORKER_USER)
+from scenario import Scenario, Tokens, fill, open_store, run_status_table, start_gateway, UPSTREAM
+
+passed = 0
+failures: List[str] = []
+
+
+def check(ok: bool, what: str) -> None:
+    global passed
+    if ok:
+        passed += 1
+    else:
+        failures.append(what)
+
+
+def section(name: str, body: Callable[[], None]) -> None:
+    """Runs one group of checks; an exception fails the group, not the whole run."""
+    started = time.monotonic()
+    try:
+        body()
+    except Exception as e:  # noqa: BLE001 - reported as a failed check
+        failures.append(f"{name}: {type(e).__name__}: {e}")
+    print(f"  {name}: {time.monotonic() - started:.1f} s", flush=True)
+
+
+def is_json_refusal(r, status: tokenauth.Status) -> bool:
+    return r.header("Content-Type") == "application/json" and r.text == tokenauth.error_json(status)
+
+
+def no_crash(nginx: Nginx, what: str) -> None:
+    log = nginx.error_log()
+    check("exited on signal" not in log, f"{what}: a worker crashed: " +
+          "\n".join(l for l in log.splitlines() if "signal" in l)[:500])
+
+
+def no_secret_logged(nginx: Nginx, secrets: List[str], what: str) -> None:
+    logs = nginx.error_log() + nginx.access_log()
+    leaked = [s[:9] + "..." for s in secrets if s in logs]
+    check(not leaked, f"{what}: secrets in the logs: {leaked}")
+
+
+# ------------------------------------------------------------------------------ the gateway
+
+def gateway_checks(work: str) -> None:
+    store_dir = os.path.join(work, "store")
+    store = open_store(store_dir)
+    t = Tokens(store)
+    other = tokenauth.Store.open(os.path.join(work, "other.db"), token_prefix="abc")
+    other.put_member("eve", "tickets:read ManagePersonalAccessTokens")
+    foreign = other.create_token("another store's", "tickets:read", actor="eve")
+    other.close()
+    ports = {"port": free_port(), "big": free_port(), "upstream": free_port()}
+    db = os.path.join(store_dir, "tokens.db")
+    nginx = start_gateway(os.path.join(work, "gateway"), db, ports)
+    try:
+        time.sleep(1.1)  # the short-lived token (1 s) expires, for real
+        pids_before = sorted(nginx.worker_pids())
+        sc = Scenario(ports["port"])
+        run_status_table(sc, t)
+        for row in sc.rows:
+            check(row.ok, f"status table: {row.case}: {'; '.join(row.problems)}")
+        answers(ports, t, nginx)
+        bad_input(ports, t, foreign.secret)
+        check(sorted(nginx.worker_pids()) == pids_before, "the worker was replaced: it died")
+        no_crash(nginx, "gateway")
+    finally:
+        nginx.stop()
+    no_secret_logged(nginx, t.secrets(), "gateway")
+    check(re.search(r"subject=alice token=tok_\w+ kind=personal status=TA_OK", nginx.access_log()) is not None,
+          "access log lacks the variables of a passed request")
+    check("status=TA_REVOKED" in nginx.access_log(), "access log lacks $tokenauth_status of a refusal")
+    check(re.search(r"tokenauth: TA_REVOKED \(401\) token tok_\w+: ", nginx.error_log()) is not None,
+          "error log (info) lacks the refusal's reason")
+    usage(store, t)
+    store.close()
+
+
+def answers(ports: dict, t: Tokens, nginx: Nginx) -> None:
+    port = ports["port"]
+    alice = {"Authorization": "Bearer " + t.alice.secret}
+
+    r = request(port, "GET", "/api/tickets", {"Authorization": "Basic YWxpY2U6c2VjcmV0"})
+    check(r.status == 401 and r.header("WWW-Authenticate") == 'Bearer realm="api"'
+          and is_json_refusal(r, tokenauth.Status.MALFORMED),
+          f"Basic: want 401 without an error code, got {r.status} {r.header('WWW-Authenticate')!r}")
+
+    r = request(port, "HEAD", "/api/tickets")
+    check(r.status == 401 and r.body == b"" and r.header("Content-Type") == "application/json",
+          f"HEAD refused: {r.status} {r.header('Content-Type')!r} {r.body[:40]!r}")
+
+    r = request(port, "GET", "/custom/x")
+    check(r.status == 401 and r.text == '{"custom":"error page"}',
+          f"error_page wins: {r.status} {r.text[:80]!r}")
+    check(r.header("WWW-Authenticate") == 'Bearer realm="tickets \\"eu\\""',
+          f"error_page keeps the escaped realm's challenge: {r.header('WWW-Authenticate')!r}")
+
+    r = request(port, "GET", "/denied/x", alice)
+    check(r.status == 403 and r.header("X-Tokenauth-Status") is None and "application/json" != r.header("Content-Type"),
+          f"deny all decides before tokenauth: {r.status} {r.header('X-Tokenauth-Status')!r}")
+
+    r = request(port, "GET", "/sub/x")
+    check(r.status == 200, f"an auth_request subrequest is not checked: {r.status}")
+
+    r = request(port, "GET", "/api/misconfigured", alice)
+    check(r.status == 500 and is_json_refusal(r, tokenauth.Status.INTERNAL_ERROR)
+          and r.header("X-Tokenauth-Status") == "TA_INVALID_ARGUMENT",
+          f"invalid tokenauth_scopes: {r.status} {r.text[:80]!r}")
+    check("tokenauth: TA_INVALID_ARGUMENT (500)" in nginx.error_log(), "invalid tokenauth_scopes not logged")
+
+    r = request(port, "GET", "/api/scoped?scope=tickets:write", alice)
+    check(r.status == 200, f"scopes from a variable: {r.status}")
+    r = request(port, "GET", "/api/scoped?scope=users:read", alice)
+    check(r.status == 403 and 'scope="users:read"' in (r.header("WWW-Authenticate") or ""),
+          f"scopes from a variable, missing: {r.status} {r.header('WWW-Authenticate')!r}")
+
+    r = request(port, "GET", "/api/tickets", {**alice, "X-Token-Subject": "mallory"})
+    check('"subject":"alice"' in r.text, f"a client's X-Token-Subject reaches the upstream: {r.text[:120]!r}")
+
+    r = request(port, "GET", "/api/gone/x", {"Authorization": "Bearer " + t.carol.secret})
+    check(r.status == 404, f"the upstream's 404 is passed on: {r.status}")
+
+    r = request(port, "GET", "/api/tickets/%0D%0AX-Evil:1", {"Authorization": "Bearer " + t.carol.secret})
+    check(r.status == 200 and r.header("X-Evil") is None, f"CR LF in the path: {r.status} {r.headers}")
+
+
+def bad_input(ports: dict, t: Tokens, foreign_secret: str) -> None:
+    port, big = ports["port"], ports["big"]
+    long_value = "Bearer " + "A" * 8192
+
+    r = request(big, "GET", "/x", {"Authorization": long_value})
+    check(r.status == 401 and is_json_refusal(r, tokenauth.Status.MALFORMED),
+          f"8 KiB Authorization (16k header buffers): {r.status} {r.text[:80]!r}")
+    r = request(port, "GET", "/api/tickets", {"Authorization": long_value})
+    check(r.status == 400 and is_json_refusal(r, tokenauth.Status.INVALID_ARGUMENT),
+          f"8 KiB Authorization (nginx's default buffers): {r.status} {r.text[:80]!r}")
+
+    # nginx itself refuses these (client sent duplicate/invalid header line) before any module;
+    # the values are dummies, since nginx's info-level log quotes the line it refuses
+    dummy = "tkap_" + "0" * 38
+    r = raw_request(port, (f"GET /api/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {dummy}\r\n"
+                           f"Authorization: Bearer {dummy}\r\nConnection: close\r\n\r\n").encode())
+    check(r.status == 400 and r.body.decode() == tokenauth.error_json(tokenauth.Status.INVALID_ARGUMENT),
+          f"two Authorization headers: {r.status} {r.body[:80]!r}")
+    r = raw_request(port, b"GET /api/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tkap_\x00x\r\n"
+                          b"Connection: close\r\n\r\n")
+    check(r.status == 400 and r.body.decode() == tokenauth.error_json(tokenauth.Status.INVALID_ARGUMENT),
+          f"NUL in Authorization: {r.status} {r.body[:80]!r}")
+
+    for name, value in (("control bytes", b"Bearer tkap_\x01\x02\x7f" + b"A" * 40),
+                        ("a tab in the token", b"Bearer tkap_\tAAAA"),
+                        ("bytes >= 0x80", b"Bearer tkap_\xff\xfe" + b"A" * 40),
+                        ("Bearer and nothing", b"Bearer "),
+                        ("another store's token", b"Bearer " + foreign_secret.encode())):
+        r = raw_request(port, b"GET /api/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: " + value +
+                        b"\r\nConnection: close\r\n\r\n")
+        check(r.status == 401 and r.header("X-Tokenauth-Status") == "TA_MALFORMED"
+              and r.body.decode() == tokenauth.error_json(tokenauth.Status.MALFORMED)
+              and r.header("WWW-Authenticate") == 'Bearer realm="api", error="invalid_token"',
+              f"{name}: {r.status} {r.header('X-Tokenauth-Status')!r} {r.body[:60]!r}")
+
+    # RFC 7235: the scheme is case-insensitive, and the library matches it so
+    r = request(port, "GET", "/api/tickets", {"Authorization": "bearer " + t.carol.secret})
+    check(r.status == 200, f"lower-case bearer with a valid token: {r.status}")
+    r = request(port, "GET", "/api/tickets", {"Authorization": "bearer nonsense"})
+    check(r.status == 401 and r.header("WWW-Authenticate") == 'Bearer realm="api", error="invalid_token"',
+          f"lower-case bearer with garbage: {r.status} {r.header('WWW-Authenticate')!r}")
+
+
+def usage(store: tokenauth.Store, t: Tokens) -> None:
+    """After nginx stopped (its workers closed the store): what the log phase recorded."""
+    alice = store.stats(t.alice.id)
+    ops, statuses = alice.get("by_operation", {}), alice.get("by_status", {})
+    check(ops.get("GET /api/tickets", 0) >= 2 and ops.get("POST /api/tickets") == 1
+          and ops.get("GET /api/scoped (tickets:write)") == 1,
+          f"alice's by_operation: {ops}")
+    check(statuses.get("200", 0) >= 3 and statuses.get("201") == 1, f"alice's by_status: {statuses}")
+    carol = store.stats(t.carol.id)
+    check(carol.get("by_operation", {}).get("GET /api/gone") == 1 and carol.get("by_status", {}).get("404") == 1,
+          f"the upstream's final status (404) recorded: {carol.get('by_operation')} {carol.get('by_status')}")
+    limited = store.stats(t.limited.id)
+    check(limited.get("use_count") == 2 and limited.get("denied_count") == 1, f"rate-limited token: {limited}")
+    denied = {e["detail"]["status"] for e in store.audit({"event": "verify.denied"})}
+    for status in ("TA_EXPIRED", "TA_REVOKED", "TA_FORBIDDEN", "TA_INACTIVE", "TA_OWNER_INACTIVE", "TA_RATE_LIMITED"):
+        check(status in denied, f"no verify.denied audit entry with {status}")
+
+
+# ------------------------------------------------------------------------------ an unusable store
+
+def unusable_store(work: str) -> None:
+    store_dir = os.path.join(work, "later")  # does not exist yet: the workers cannot open it
+    db = os.path.join(store_dir, "tokens.db")
+    ports = {"port": free_port(), "big": free_port(), "upstream": free_port()}
+    nginx = start_gateway(os.path.join(work, "unusable"), db, ports)
+    try:
+        pid = nginx.worker_pids()
+        r = request(ports["port"], "GET", "/api/tickets", {"Authorization": "Bearer x"})
+        check(r.status == 503 and is_json_refusal(r, tokenauth.Status.STORAGE_ERROR)
+              and r.header("X-Tokenauth-Status") == "TA_STORAGE_ERROR",
+              f"unusable store: {r.status} {r.text[:80]!r}")
+        check("tokenauth: cannot open the token store" in nginx.error_log(), "unusable store not logged")
+        r = request(ports["port"], "GET", "/health")
+        check(r.status == 200 and nginx.worker_pids() == pid, "the worker did not survive an unusable store")
+        store = open_store(store_dir)
+        store.put_member("ops", "admin")
+        svc = store.create_token("late", "tickets:read", kind="service", actor="ops")
+        give_to_workers(store_dir)
+        time.sleep(1.1)  # the worker tries again at most once a second
+        r = request(ports["port"], "GET", "/api/tickets", {"Authorization": "Bearer " + svc.secret})
+        check(r.status == 200, f"the worker opens the store once it is usable: {r.status} {r.text[:80]!r}")
+        no_crash(nginx, "unusable store")
+        store.close()
+    finally:
+        nginx.stop()
+
+
+# ------------------------------------------------------------------------------ four workers
+
+def workers(work: str) -> None:
+    store_dir = os.path.join(work, "workers-store")
+    store = open_store(store_dir)
+    store.put_member("ops", "admin")
+    svc = store.create_token("fleet", "tickets:read", kind="service", actor="ops")
+    db = os.path.join(store_dir, "tokens.db")
+    port, upstream = free_port(), free_port()
+    http_block = fill(UPSTREAM, UPSTREAM=upstream) + fill(r"""
+    tokenauth_store @DB@;
+    server {
+        listen 127.0.0.1:@PORT@ reuseport;
+        add_header X-Worker $pid always;
+        add_header X-Tokenauth-Status $tokenauth_status always;
+        location /api/ {
+            tokenauth on;
+            tokenauth_scopes "tickets:read";
+            proxy_pass http://127.0.0.1:@UPSTREAM@;
+        }
+    }
+""", DB=db, PORT=port, UPSTREAM=upstream)
+    nginx = Nginx(os.path.join(work, "workers"), http_block, workers=4).start()
+    bearer = {"Authorization": "Bearer " + svc.secret, "Connection": "close"}
+    try:
+        pids = set(nginx.worker_pids())
+        check(len(pids) == 4, f"4 workers expected, found {len(pids)}")
+        # every worker verifies the token once (it is then in each worker's index)
+        served = set()
+        deadline = time.monotonic() + 10
+        while served != pids and time.monotonic() < deadline:
+            r = request(port, "GET", "/api/x", bearer)
+            if r.status == 200:
+                served.add(int(r.header("X-Worker") or 0))
+        check(served == pids, f"not every worker answered before the revocation: {len(served)} of {len(pids)}")
+        assert nginx.process
+        check(not any(f.startswith(db) for f in open_files(nginx.process.pid)),
+              "the master has the store open")
+        check(all(any(f.startswith(db) for f in open_files(p)) for p in pids),
+              "a worker does not have the store open")
+        if as_root():
+            import pwd
+            uid = pwd.getpwnam(WORKER_USER).pw_uid
+            check(all(process_uid(p)[1] == uid for p in pids), f"workers do not run as {WORKER_USER}")
+
+        store.revoke(svc.id)  # another process; when it returns, every worker must refuse
+        answers, by_worker = {}, set()
+        for _ in range(1000):
+            r = request(port, "GET", "/api/x", bearer)
+            answers[r.status] = answers.get(r.status, 0) + 1
+            by_worker.add(int(r.header("X-Worker") or 0))
+        check(answers.get(200, 0) == 0, f"revoked, then 1,000 requests: {answers.get(200, 0)} answered 200 ({answers})")
+        check(answers.get(401) == 1000, f"revoked: answers {answers}")
+        check(by_worker == pids, f"the 1,000 requests reached {len(by_worker)} of 4 workers")
+        print(f"    revocation: 1,000 requests after ta_token_revoke returned: {answers} from {len(by_worker)} workers")
+
+        # a reload: the old workers close the store (flushing their usage), new ones open it
+        svc2 = store.create_token("after reload", "tickets:read", kind="service", actor="ops")
+        for _ in range(20):
+            request(port, "GET", "/api/x", {"Authorization": "Bearer " + svc2.secret, "Connection": "close"})
+        nginx.reload()
+        deadline = time.monotonic() + 10
+        while pids & set(nginx.worker_pids()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        check(not pids & set(nginx.worker_pids()), "old workers still running after a reload")
+        stats = store.stats(svc2.id)
+        check(stats.get("use_count") == 20 and stats.get("by_status", {}).get("200") == 20,
+              f"usage of workers that exited on reload: {stats}")
+        r = request(port, "GET", "/api/x", {"Authorization": "Bearer " + svc2.secret})
+        check(r.status == 200, f"after a reload: {r.status}")
+        no_crash(nginx, "workers")
+    finally:
+        nginx.stop()
+    no_secret_logged(nginx, [svc.secret], "workers")
+    store.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--work", required=True)
+    args = parser.parse_args()
+    work = fresh_dir(args.work)
+    if as_root():
+        give_to_workers(work)
+    print(f"test-nginx: {os.environ.get('NGINX', '/usr/sbin/nginx')} with {os.environ.get('NGINX_MODULE')}")
+    section("gateway (status table, answers, bad input, usage)", lambda: gateway_checks(work))
+    section("unusable store", lambda: unusable_store(work))
+    section("four workers (store per worker, revocation, reload)", lambda: workers(work))
+    for failure in failures:
+        print(f"FAILED: {failure}")
+    print(f"{passed} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
