@@ -16,7 +16,10 @@
  *   libtokenauth: cold (first verify after ta_open: mean and p99 per call), hot, unknown
  *           well-formed (repeated and first sight), malformed, forbidden, rate-limited, 1 and T
  *           threads; token creation rate (batched, and one per call), ta_open time, peak RSS and
- *           RSS per cached token.
+ *           RSS per cached token;
+ *   a gateway's request: ta_verify alone and ta_verify + ta_record_usage (what a gateway records
+ *           after the upstream answered), in alternating slices, for one hot token and for a
+ *           working set of tokens in turn, and verify + record_usage on 1 and T threads.
  * The table shows the median of the runs and, for ratios, the median of the per-run ratios (each
  * taken against the baseline of the same run), with the issue's targets (PASS/MISS).
  */
@@ -281,16 +284,28 @@ static timing floor_loop(EVP_MD_CTX *ctx, const pool *p, size_t start, size_t wa
     return t;
 }
 
+/* The operation a gateway-like loop records after each successful verify. */
+#define OPERATION "GET /api/tickets"
+
+/* One verify and, when `operation` is not NULL and it passed, ta_record_usage as a gateway does once
+   the upstream answered; the status of the first call that was not TA_OK. */
+static inline ta_status verify_request(ta_store *s, const char *token, const char *scopes, const char *operation,
+                                       ta_verdict *v) {
+    ta_status st = ta_verify(s, token, scopes, v);
+    if (st == TA_OK && operation) st = ta_record_usage(s, v->token_id, operation, 200);
+    return st;
+}
+
 static timing lib_loop(ta_store *s, const pool *p, size_t start, size_t warm, size_t ops, const char *scopes,
-                       ta_status expect, uint64_t cap_ns) {
+                       const char *operation, ta_status expect, uint64_t cap_ns) {
     timing t = {0, 0, 0, 0};
     ta_verdict v;
-    for (size_t i = 0; i < warm; i++) (void)ta_verify(s, pool_at(p, start + ops + i), scopes, &v);
+    for (size_t i = 0; i < warm; i++) (void)verify_request(s, pool_at(p, start + ops + i), scopes, operation, &v);
     uint64_t t0 = now_ns(), t1;
     size_t i = 0;
     for (; i < ops; i++) {
         if (cap_ns && (i & 255) == 0 && i && now_ns() - t0 > cap_ns) break;
-        ta_status st = ta_verify(s, pool_at(p, start + i), scopes, &v);
+        ta_status st = verify_request(s, pool_at(p, start + i), scopes, operation, &v);
         if (st != expect) {
             t.bad++;
             t.bad_status = (int)st;
@@ -306,6 +321,7 @@ static timing lib_loop(ta_store *s, const pool *p, size_t start, size_t warm, si
 
 typedef struct {
     bool lib;
+    const char *operation; /* ta_record_usage after each verify, unless NULL */
     ta_store *store;
     const pool *p;
     size_t start, ops;
@@ -332,12 +348,13 @@ static void *thread_main(void *arg) {
     uint8_t d[32];
     if (!ctx) die("EVP_MD_CTX_new");
     /* One untimed verify per thread: the library's per-thread digest context, OpenSSL's state. */
-    if (a->lib) (void)ta_verify(a->store, pool_at(a->p, a->start), "tickets:read", &v);
+    if (a->lib) (void)verify_request(a->store, pool_at(a->p, a->start), "tickets:read", a->operation, &v);
     else sha256_fast(ctx, "warm", 4, d);
     pthread_barrier_wait(a->bar);
     a->t0 = now_ns();
     for (size_t i = 0; i < a->ops; i++) {
-        if (a->lib) a->bad += ta_verify(a->store, pool_at(a->p, a->start + i), "tickets:read", &v) != TA_OK;
+        if (a->lib)
+            a->bad += verify_request(a->store, pool_at(a->p, a->start + i), "tickets:read", a->operation, &v) != TA_OK;
         else a->bad += floor_verify(ctx, pool_at(a->p, a->start + i)) < 0;
     }
     a->t1 = now_ns();
@@ -345,15 +362,17 @@ static void *thread_main(void *arg) {
     return NULL;
 }
 
-/* Throughput (verifies per second, all threads together) of `nt` threads, each doing `ops`. */
-static double threaded(int nt, bool lib, ta_store *s, const pool *p, size_t at, size_t ops, size_t *bad) {
+/* Throughput (verifies per second, all threads together) of `nt` threads, each doing `ops`; with an
+   `operation`, each verify is followed by ta_record_usage. */
+static double threaded(int nt, bool lib, const char *operation, ta_store *s, const pool *p, size_t at, size_t ops,
+                       size_t *bad) {
     pthread_t th[64];
     thread_arg args[64];
     pthread_barrier_t bar;
     pthread_barrier_init(&bar, NULL, (unsigned)nt + 1);
     for (int i = 0; i < nt; i++) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        args[i] = (thread_arg){lib, s, p, at + (p->n / (size_t)nt) * (size_t)i + 7919u * (size_t)i, ops, &bar, 0, 0, 0,
+        args[i] = (thread_arg){lib, operation, s, p, at + (p->n / (size_t)nt) * (size_t)i + 7919u * (size_t)i, ops, &bar, 0, 0, 0,
                                cpus > 1 ? (int)(i % cpus) : -1};
         if (pthread_create(&th[i], NULL, thread_main, &args[i])) die("pthread_create");
     }
@@ -460,7 +479,8 @@ static timing naive_loop(sqlite3 *db, EVP_MD_CTX *ctx, const pool *p, size_t sta
 
 enum { M_FLOOR, M_FLOOR_MISS, M_HOT, M_HOT_NOSCOPE, M_UNK_REP, M_UNK_NEW, M_MALFORMED, M_FORBIDDEN, M_RATE,
        M_COLD_MEAN, M_COLD_P50, M_COLD_P99, M_COLD_MAX, M_T1, M_TN, M_FLOOR_T1, M_FLOOR_TN, M_NAIVE_SEL,
-       M_NAIVE_NORMAL, M_NAIVE_FULL, M_OPEN, M_CLOSE, M_RSS_TOKEN, M_COUNT };
+       M_NAIVE_NORMAL, M_NAIVE_FULL, M_OPEN, M_CLOSE, M_RSS_TOKEN, M_ONE_ALONE, M_ONE_RECORD, M_SET_ALONE,
+       M_SET_RECORD, M_REC_T1, M_REC_TN, M_COUNT };
 
 static double res[M_COUNT][MAX_RUNS];
 static int nres[M_COUNT];
@@ -534,11 +554,11 @@ static void paired(int m, ta_store *s, const pool *lp, const char *scopes, ta_st
     timing agg = {0, 0, 0, 0};
     if (warm) {
         (void)floor_loop(main_ctx, fp, fp->n / 2, warm, 0, true, 0);
-        (void)lib_loop(s, lp, 0, warm, 0, scopes, expect, 0);
+        (void)lib_loop(s, lp, 0, warm, 0, scopes, NULL, expect, 0);
     }
     for (size_t k = 0; k < slices; k++) {
         timing f = floor_loop(main_ctx, fp, fp->n / 2 + k * per, 0, per, true, 0);
-        timing l = lib_loop(s, lp, k * per, 0, per, scopes, expect, 0);
+        timing l = lib_loop(s, lp, k * per, 0, per, scopes, NULL, expect, 0);
         ft += f.ns * (double)f.ops;
         fo += f.ops;
         lt += l.ns * (double)l.ops;
@@ -550,6 +570,40 @@ static void paired(int m, ta_store *s, const pool *lp, const char *scopes, ta_st
     agg.ops = lo;
     put_t(m, agg);
     paired_floor[m][nres[m] - 1] = ft / (double)fo;
+}
+
+/* A gateway's request: `ops` verifies alone (into res[alone]) and as many verifies each followed by
+   ta_record_usage (into res[record]), over the same tokens of `p`, in SLICES alternating slices. */
+static void paired_record(int alone, int record, ta_store *s, const pool *p, size_t ops, size_t warm) {
+    size_t slices = ops >= SLICES ? SLICES : 1, per = ops / slices;
+    double at = 0, rt = 0;
+    timing a_agg = {0, 0, 0, 0}, r_agg = {0, 0, 0, 0};
+    (void)lib_loop(s, p, 0, warm, 0, "tickets:read", OPERATION, TA_OK, 0);
+    for (size_t k = 0; k < slices; k++) {
+        timing a = lib_loop(s, p, k * per, 0, per, "tickets:read", NULL, TA_OK, 0);
+        timing r = lib_loop(s, p, k * per, 0, per, "tickets:read", OPERATION, TA_OK, 0);
+        at += a.ns * (double)a.ops;
+        rt += r.ns * (double)r.ops;
+        a_agg.ops += a.ops;
+        r_agg.ops += r.ops;
+        a_agg.bad += a.bad;
+        r_agg.bad += r.bad;
+        if (a.bad) a_agg.bad_status = a.bad_status;
+        if (r.bad) r_agg.bad_status = r.bad_status;
+    }
+    a_agg.ns = at / (double)a_agg.ops;
+    r_agg.ns = rt / (double)r_agg.ops;
+    put_t(alone, a_agg);
+    put_t(record, r_agg);
+}
+
+/* Median over runs of (res[with][r] - res[without][r]) / res[without][r]: what the extra call costs
+   as a share of the call alone. */
+static double added_share(int with, int without) {
+    double r[MAX_RUNS];
+    int n = nres[with] < nres[without] ? nres[with] : nres[without];
+    for (int i = 0; i < n; i++) r[i] = (res[with][i] - res[without][i]) / res[without][i];
+    return median(r, n);
 }
 
 /* Median over runs of res[m][r] / the floor measured alongside it. */
@@ -723,6 +777,8 @@ int main(int argc, char **argv) {
     if (!ops) ops = n > 1000000 ? n : 1000000;
     if (!rate_n) rate_n = n / 10 + 1 < 1000 ? n / 10 + 1 : 1000;
     if (!unk_n) unk_n = n < 100000 ? n : 100000;
+    /* the tokens a busy gateway sees within one flush interval */
+    size_t record_set = n < 65536 ? n : 65536;
     size_t warm_ops = ops / 10 < 100000 ? ops / 10 : 100000;
     rng_state = seed;
     crc_init();
@@ -906,10 +962,10 @@ int main(int argc, char **argv) {
             double l1 = 0, ln = 0, f1 = 0, fn = 0;
             for (int k = 0; k < SLICES; k++) {
                 size_t at = (size_t)k * per;
-                l1 += (double)per / threaded(1, true, s, &tokens, at, per, &bad);
-                ln += (double)per * nthreads / threaded(nthreads, true, s, &tokens, at, per, &bad);
-                f1 += (double)per / threaded(1, false, s, &tokens, at, per, &fbad);
-                fn += (double)per * nthreads / threaded(nthreads, false, s, &tokens, at, per, &fbad);
+                l1 += (double)per / threaded(1, true, NULL, s, &tokens, at, per, &bad);
+                ln += (double)per * nthreads / threaded(nthreads, true, NULL, s, &tokens, at, per, &bad);
+                f1 += (double)per / threaded(1, false, NULL, s, &tokens, at, per, &fbad);
+                fn += (double)per * nthreads / threaded(nthreads, false, NULL, s, &tokens, at, per, &fbad);
             }
             /* Seconds in total over operations in total, as ns per verify. */
             put(M_T1, l1 * 1e9 / ((double)per * SLICES));
@@ -919,6 +975,27 @@ int main(int argc, char **argv) {
             bad_total[M_TN] += bad;
             if (bad) bad_status[M_TN] = TA_UNKNOWN_TOKEN;
             bad_total[M_FLOOR_TN] += fbad;
+        }
+        /* A gateway's request: verify alone vs verify + ta_record_usage, for one hot token (every
+           request by the same integration) and for a working set of tokens in turn; then verify +
+           record_usage on 1 and T threads over that working set. */
+        {
+            pool one = tokens, set = tokens;
+            one.n = 1;
+            set.n = record_set;
+            paired_record(M_ONE_ALONE, M_ONE_RECORD, s, &one, ops, warm_ops);
+            paired_record(M_SET_ALONE, M_SET_RECORD, s, &set, ops, warm_ops);
+            size_t per = ops / 2 / SLICES, bad = 0;
+            double l1 = 0, ln = 0;
+            for (int k = 0; k < SLICES; k++) {
+                size_t at = (size_t)k * per;
+                l1 += (double)per / threaded(1, true, OPERATION, s, &set, at, per, &bad);
+                ln += (double)per * nthreads / threaded(nthreads, true, OPERATION, s, &set, at, per, &bad);
+            }
+            put(M_REC_T1, l1 * 1e9 / ((double)per * SLICES));
+            put(M_REC_TN, ln * 1e9 / ((double)per * SLICES * nthreads));
+            bad_total[M_REC_TN] += bad;
+            if (bad) bad_status[M_REC_TN] = TA_NOT_FOUND;
         }
         {
             /* The database's WAL file as the measurements leave it (before ta_close). */
@@ -995,6 +1072,27 @@ int main(int argc, char **argv) {
         snprintf(rt, sizeof rt, "%.2f× (floor's own scaling)", ratio(M_FLOOR_T1, M_FLOOR_TN));
         snprintf(what, sizeof what, "floor, %d threads (reference)", nthreads);
         row(what, M_FLOOR_TN, rt, NULL, -1);
+    }
+    {
+        char what[128];
+        row("verify alone, one hot token (a gateway's request without usage)", M_ONE_ALONE, "1.00× (baseline)", NULL,
+            -1);
+        r = added_share(M_ONE_RECORD, M_ONE_ALONE);
+        snprintf(rt, sizeof rt, "record_usage adds %.2f× a verify", r);
+        row("verify + record_usage, one hot token (what a gateway does per request)", M_ONE_RECORD, rt,
+            "record_usage ≤ 1.0× a verify", r <= 1.0);
+        snprintf(what, sizeof what, "verify alone, %zu tokens in turn", record_set);
+        row(what, M_SET_ALONE, "1.00× (baseline)", NULL, -1);
+        r = added_share(M_SET_RECORD, M_SET_ALONE);
+        snprintf(rt, sizeof rt, "record_usage adds %.2f× a verify", r);
+        snprintf(what, sizeof what, "verify + record_usage, %zu tokens in turn", record_set);
+        row(what, M_SET_RECORD, rt, "record_usage ≤ 1.0× a verify", r <= 1.0);
+        row("verify + record_usage, 1 thread (per request, from throughput)", M_REC_T1, NULL, NULL, -1);
+        r = ratio(M_REC_T1, M_REC_TN);
+        snprintf(rt, sizeof rt, "%.2f× one thread's throughput", r);
+        snprintf(what, sizeof what, "verify + record_usage, %d threads (per request, from total throughput)",
+                 nthreads);
+        row(what, M_REC_TN, rt, "≥ 1.6×", r >= 1.6);
     }
     snprintf(rt, sizeof rt, "%.0f× floor", ratio(M_NAIVE_SEL, M_FLOOR));
     row("naive SQLite: SHA-256 + prepared SELECT by digest only", M_NAIVE_SEL, rt, NULL, -1);

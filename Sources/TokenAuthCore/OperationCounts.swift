@@ -3,9 +3,9 @@ import Glibc
 #endif
 
 /// `ta_record_usage`'s counts, kept in memory as cheaply as a verification's: per thread shard, keyed
-/// by plain values (the token id inline, the operation name interned), so that recording takes one
-/// uncontended lock and allocates nothing once an operation name has been seen. The flush turns them
-/// into the per-operation and per-status counts of `PendingUsage`.
+/// by the token id held inline, with the operation name interned, so that recording a request of a
+/// token counted before takes one uncontended lock and one lookup, and allocates nothing. The flush
+/// turns them into the per-operation and per-status counts of `PendingUsage`.
 final class OperationCounts: Sendable {
     /// One per thread hash, like the usage queues: two threads rarely share a lock.
     private let shards = ShardedLocked<Shard>(count: UsageRecorder.threadShards) { Shard() }
@@ -14,22 +14,34 @@ final class OperationCounts: Sendable {
 
     private struct Shard {
         var names = OperationNames()
-        var counts: [Key: Int64] = [:]
+        /// Where each token's counts are in `counts` (an array element is changed in place; a
+        /// dictionary value through optional chaining costs an allocation per change).
+        var slots: [TokenIDKey: Int] = [:]
+        var counts: [TokenCounts] = []
     }
 
-    private struct Key: Hashable {
-        var token: TokenIDKey
-        var day: Int64
-        var operation: Int32
-        var status: Int32
+    /// Counts a request of `token` if this thread's shard counted one since the last drain, with the
+    /// token's digest, and the index still holds that digest (`stillIndexed`). False: not counted.
+    func recordIfIndexed(_ token: TokenIDKey, operation: UnsafeRawBufferPointer, status: Int, day: Int64,
+                         stillIndexed: (Digest) throws -> Bool) throws -> Bool {
+        try shards.withShard(UsageRecorder.threadShard) { shard in
+            guard let slot = shard.slots[token] else { return false }
+            let key = TokenCounts.key(day: day, operation: shard.names.index(of: operation), status: status)
+            return try shard.counts[slot].add(key, ifIndexed: stillIndexed)
+        }
     }
 
-    /// Counts one request of the token `token`, named `operation` (valid UTF-8), answered `status`.
-    func record(_ token: TokenIDKey, operation: UnsafeRawBufferPointer, status: Int, day: Int64) {
+    /// Counts a request of `token` known to exist; `digest` (when it came through the index) lets the
+    /// next request of it on this thread skip the look-up.
+    func record(_ token: TokenIDKey, digest: Digest?, operation: UnsafeRawBufferPointer, status: Int, day: Int64) {
         shards.withShard(UsageRecorder.threadShard) { shard in
-            let key = Key(token: token, day: day, operation: shard.names.index(of: operation),
-                          status: Int32(truncatingIfNeeded: status))
-            shard.counts[key, default: 0] += 1
+            let key = TokenCounts.key(day: day, operation: shard.names.index(of: operation), status: status)
+            if let slot = shard.slots[token] {
+                shard.counts[slot].add(key, digest: digest)
+            } else {
+                shard.slots[token] = shard.counts.count
+                shard.counts.append(TokenCounts(token, key: key, digest: digest))
+            }
         }
     }
 
@@ -37,20 +49,74 @@ final class OperationCounts: Sendable {
     /// under the status. The strings are built after each shard's lock is released.
     func drain(into batch: inout PendingUsage) {
         for index in 0..<shards.count {
-            let (counts, names) = shards.withShard(index) { shard -> ([Key: Int64], [[UInt8]]) in
+            let (tokens, names) = shards.withShard(index) { shard -> ([TokenCounts], [[UInt8]]) in
                 defer {
-                    shard.counts = [:]
+                    shard.slots = [:]
+                    shard.counts = []
                     if shard.names.count > Self.namesPerShard { shard.names = OperationNames() }
                 }
                 return (shard.counts, shard.names.texts)
             }
-            for (key, count) in counts where names.indices.contains(Int(key.operation)) {
-                let name = String(decoding: names[Int(key.operation)], as: UTF8.self)
-                let id = key.token.string
-                batch.tokens[id, default: TokenUsage()].counts[UsageCountKey(day: key.day, dimension: .operation, key: name), default: 0] += count
-                batch.tokens[id, default: TokenUsage()].counts[UsageCountKey(day: key.day, dimension: .status, key: String(key.status)), default: 0] += count
+            for counts in tokens {
+                var usage = TokenUsage()
+                counts.forEach { key, count in
+                    let (day, operation, status) = TokenCounts.fields(of: key)
+                    guard names.indices.contains(operation) else { return }
+                    let name = String(decoding: names[operation], as: UTF8.self)
+                    usage.counts[UsageCountKey(day: day, dimension: .operation, key: name), default: 0] += count
+                    usage.counts[UsageCountKey(day: day, dimension: .status, key: String(status)), default: 0] += count
+                }
+                batch.tokens[counts.token.string, default: TokenUsage()].merge(usage)
             }
         }
+    }
+}
+
+/// One token's requests in a shard since the last drain, per (UTC day, operation, status) packed in
+/// one word: the first such key inline (a token's requests mostly share one), others in a dictionary.
+struct TokenCounts {
+    let token: TokenIDKey
+    /// The token's digest, when a request of it was counted through the index.
+    private var digest: Digest?
+    private var firstKey: UInt64
+    private var firstCount: Int64 = 1
+    private var others: [UInt64: Int64] = [:]
+
+    /// The counts of a token's first request.
+    init(_ token: TokenIDKey, key: UInt64, digest: Digest?) {
+        self.token = token
+        self.digest = digest
+        firstKey = key
+    }
+
+    static func key(day: Int64, operation: Int32, status: Int) -> UInt64 {
+        UInt64(truncatingIfNeeded: day) << 32 | UInt64(UInt32(bitPattern: operation) & 0x3F_FFFF) << 10
+            | UInt64(truncatingIfNeeded: status) & 0x3FF
+    }
+
+    static func fields(of key: UInt64) -> (day: Int64, operation: Int, status: Int) {
+        (Int64(truncatingIfNeeded: Int32(truncatingIfNeeded: key >> 32)), Int(key >> 10 & 0x3F_FFFF), Int(key & 0x3FF))
+    }
+
+    mutating func add(_ key: UInt64, digest: Digest?) {
+        if let digest { self.digest = digest }
+        if firstKey == key {
+            firstCount += 1
+        } else {
+            others[key, default: 0] += 1
+        }
+    }
+
+    /// Adds a request if the digest remembered is still in the index; false otherwise.
+    mutating func add(_ key: UInt64, ifIndexed stillIndexed: (Digest) throws -> Bool) rethrows -> Bool {
+        guard let digest, try stillIndexed(digest) else { return false }
+        add(key, digest: nil)
+        return true
+    }
+
+    func forEach(_ body: (UInt64, Int64) -> Void) {
+        body(firstKey, firstCount)
+        for (key, count) in others { body(key, count) }
     }
 }
 
@@ -61,10 +127,18 @@ struct OperationNames {
     /// Names whose hash an earlier name already had (never seen in practice; kept correct anyway).
     private var collided: [Int32] = []
     private(set) var texts: [[UInt8]] = []
+    /// The name asked for last: a gateway's requests often repeat one.
+    private var last: Int32 = -1
 
     var count: Int { texts.count }
 
     mutating func index(of bytes: UnsafeRawBufferPointer) -> Int32 {
+        if last >= 0, Self.equal(texts[Int(last)], bytes) { return last }
+        last = lookup(bytes)
+        return last
+    }
+
+    private mutating func lookup(_ bytes: UnsafeRawBufferPointer) -> Int32 {
         let hash = Self.hash(bytes)
         if let index = byHash[hash], Self.equal(texts[Int(index)], bytes) { return index }
         for index in collided where Self.equal(texts[Int(index)], bytes) { return index }
@@ -126,5 +200,15 @@ struct TokenIDKey: Hashable {
         hasher.combine(words.1)
         hasher.combine(words.2)
         hasher.combine(length)
+    }
+
+    /// Dictionaries of these keys hash them with a few multiplications instead of SipHash: the keys
+    /// are token ids the library made (random characters), never chosen to collide.
+    func _rawHashValue(seed: Int) -> Int {
+        var h = UInt64(truncatingIfNeeded: seed) ^ UInt64(length) << 56
+        h = (h ^ words.0) &* 0x9E37_79B9_7F4A_7C15
+        h = (h ^ words.1 ^ h >> 29) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ words.2 ^ h >> 32) &* 0x94D0_49BB_1331_11EB
+        return Int(truncatingIfNeeded: h ^ h >> 31)
     }
 }

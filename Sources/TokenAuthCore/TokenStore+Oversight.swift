@@ -18,15 +18,21 @@ extension TokenStore {
         try Validate.operation(operation)
         guard (100...599).contains(httpStatus) else { throw TokenAuthError.invalid("http_status must be 100..599") }
         let now = clock.nowMS
-        if let key = TokenIDKey(tokenID), let digest = usage.knownDigest(key), try index.holds(digest) {
-            return usage.recordOperation(key, operation: operation, httpStatus: httpStatus, at: now)
+        if let key = TokenIDKey(tokenID) {
+            if try usage.recordOperationIfIndexed(key, operation: operation, httpStatus: httpStatus, at: now,
+                                                  stillIndexed: { try index.holds($0) }) {
+                return
+            }
+            if let digest = usage.knownDigest(key), try index.holds(digest) {
+                return usage.recordOperation(key, digest: digest, operation: operation, httpStatus: httpStatus, at: now)
+            }
         }
         // Not counted through the index (or changed since): ask the database.
         let id = try Validate.identifier(String(decoding: tokenID, as: UTF8.self), "token id")
         guard let key = TokenIDKey(tokenID), try backend.read({ try $0.tokenExists(id: id) }) else {
             throw TokenAuthError(.notFound, "no token with id \"\(id)\"")
         }
-        usage.recordOperation(key, operation: operation, httpStatus: httpStatus, at: now)
+        usage.recordOperation(key, digest: nil, operation: operation, httpStatus: httpStatus, at: now)
     }
 
     /// The rate limit stored with a token (nil: unlimited), for a gateway's RateLimit-Policy header:

@@ -134,9 +134,18 @@ final class UsageRecorder: Sendable {
         }
     }
 
-    /// Counts what the gateway did with a request of the token `id` (`ta_record_usage`).
-    func recordOperation(_ id: TokenIDKey, operation: UnsafeRawBufferPointer, httpStatus: Int, at now: Int64) {
-        operations.record(id, operation: operation, status: httpStatus, day: UTCDay.day(of: now))
+    /// Counts what the gateway did with a request of the token `id` (`ta_record_usage`), if this
+    /// thread counted one of it since the last drain and the index still holds it; false otherwise.
+    func recordOperationIfIndexed(_ id: TokenIDKey, operation: UnsafeRawBufferPointer, httpStatus: Int, at now: Int64,
+                                  stillIndexed: (Digest) throws -> Bool) throws -> Bool {
+        try operations.recordIfIndexed(id, operation: operation, status: httpStatus, day: UTCDay.day(of: now),
+                                       stillIndexed: stillIndexed)
+    }
+
+    /// Counts what the gateway did with a request of the token `id`, known to exist (`digest`: as
+    /// the index holds it, if it does).
+    func recordOperation(_ id: TokenIDKey, digest: Digest?, operation: UnsafeRawBufferPointer, httpStatus: Int, at now: Int64) {
+        operations.record(id, digest: digest, operation: operation, status: httpStatus, day: UTCDay.day(of: now))
     }
 
     /// Takes everything recorded so far: the buffer, and the counts of the queued index entries.
