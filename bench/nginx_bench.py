@@ -9,10 +9,12 @@ that the variants differ only in what the location does:
                - no auth
                - tokenauth on (tokenauth_scopes, $tokenauth_subject passed upstream, usage recorded)
                - auth_request to an authenticating upstream (a server block of the same nginx
-                 whose location has tokenauth on and answers 204), nginx's usual way to put an
+                 whose location has tokenauth on and answers with empty_gif), nginx's usual way to put an
                  external check in front of a location
-  static       a location that answers by itself (return 200): the least work nginx can do per
-               request, so the largest share authentication can take; no auth / tokenauth on
+  static       a location that answers by itself from memory (empty_gif, a content handler: `return`
+               would answer in the rewrite phase, before any access check): the least work nginx
+               can do per request, so the largest share authentication can take; no auth /
+               tokenauth on
 
 Each round runs every variant once, in an order that rotates between rounds; a variant's ratio is
 the median of its per-round ratios to "no auth" of the same shape. Besides req/s, the worker's CPU
@@ -48,7 +50,8 @@ HTTP_BLOCK = r"""
     server {   # the authenticating upstream of auth_request
         listen 127.0.0.1:@AUTH@;
         keepalive_requests 1000000;
-        location = /check { tokenauth on; tokenauth_scopes "tickets:read"; return 204; }
+        # empty_gif answers in the content phase; `return` would answer before the access phase
+        location = /check { tokenauth on; tokenauth_scopes "tickets:read"; empty_gif; }
     }
     server {
         listen 127.0.0.1:@PORT@;
@@ -75,12 +78,11 @@ HTTP_BLOCK = r"""
             proxy_set_header Content-Length "";
             proxy_set_header Authorization $http_authorization;
         }
-        location /static/noauth { default_type application/json; return 200 '{"ok":true}'; }
+        location /static/noauth { empty_gif; }
         location /static/tokenauth {
             tokenauth on;
             tokenauth_scopes "tickets:read";
-            default_type application/json;
-            return 200 '{"ok":true}';
+            empty_gif;
         }
     }
 """

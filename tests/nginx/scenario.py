@@ -114,7 +114,7 @@ GATEWAY = r"""
             internal;
             tokenauth on;
             tokenauth_scopes "admin";
-            return 204;
+            empty_gif;   # a content handler: `return` would answer before the access phase
         }
         location /health {
             tokenauth off;
