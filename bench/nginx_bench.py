@@ -1,6 +1,6 @@
 """make bench-nginx: what ngx_http_tokenauth_module costs nginx, measured with wrk.
 
-One nginx worker serves every variant, one wrk thread drives it (so that on 2 cores each has one),
+One nginx worker serves every variant, one wrk thread drives it (each pinned to a core of its own),
 and every request carries `Authorization: Bearer <token>`, cycling through hot service tokens, so
 that the variants differ only in what the location does:
 
@@ -9,18 +9,19 @@ that the variants differ only in what the location does:
                - no auth
                - tokenauth on (tokenauth_scopes, $tokenauth_subject passed upstream, usage recorded)
                - auth_request to an authenticating upstream (a server block of the same nginx
-                 whose location has tokenauth on and answers with empty_gif), nginx's usual way to put an
+                 whose location has tokenauth on and answers 204), nginx's usual way to put an
                  external check in front of a location
   static       a location that answers by itself from memory (empty_gif, a content handler: `return`
                would answer in the rewrite phase, before any access check): the least work nginx
                can do per request, so the largest share authentication can take; no auth /
                tokenauth on
 
-Each round runs every variant once, in an order that rotates between rounds; a variant's ratio is
-the median of its per-round ratios to "no auth" of the same shape. Besides req/s, the worker's CPU
+Each round runs every variant once (1 s each), in an order that rotates between rounds; a variant's
+ratio is the median of its per-round ratios to "no auth" of the same shape: short runs side by side
+see the same machine, which other work shares. Besides req/s, the worker's CPU
 time per request (from /proc) is reported: it is steadier than req/s on a shared machine.
 
-    nginx_bench.py --work DIR [--seconds 3] [--rounds 5] [--tokens 100] [--connections 16]
+    nginx_bench.py --work DIR [--seconds 1] [--rounds 15] [--tokens 100] [--connections 16]
 """
 
 import argparse
@@ -50,8 +51,9 @@ HTTP_BLOCK = r"""
     server {   # the authenticating upstream of auth_request
         listen 127.0.0.1:@AUTH@;
         keepalive_requests 1000000;
-        # empty_gif answers in the content phase; `return` would answer before the access phase
-        location = /check { tokenauth on; tokenauth_scopes "tickets:read"; empty_gif; }
+        # 204 without a body (the auth subrequest reads no body, so a body would cost the keep-alive
+        # connection), from try_files, after the access phase (`return` answers before it)
+        location = /check { tokenauth on; tokenauth_scopes "tickets:read"; try_files /nonexistent =204; }
     }
     server {
         listen 127.0.0.1:@PORT@;
@@ -115,7 +117,8 @@ def wrk_script(path: str, secrets: List[str]) -> None:
 def run_wrk(url: str, script: str, seconds: float, connections: int, pids: List[int]) -> Tuple[float, float]:
     """One wrk run: (requests per second, worker CPU µs per request). Fails on non-2xx answers."""
     cpu0 = cpu_seconds(pids)
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "-s", script, url],
+    pin = ["taskset", "-c", "1"] if os.cpu_count() and os.cpu_count() > 1 else []
+    out = subprocess.run(pin + ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "-s", script, url],
                          capture_output=True, text=True, check=True).stdout
     cpu1 = cpu_seconds(pids)
     if "Non-2xx" in out:
@@ -128,8 +131,8 @@ def run_wrk(url: str, script: str, seconds: float, connections: int, pids: List[
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", required=True)
-    parser.add_argument("--seconds", type=float, default=float(os.environ.get("NGINX_BENCH_SECONDS", 3)))
-    parser.add_argument("--rounds", type=int, default=int(os.environ.get("NGINX_BENCH_ROUNDS", 5)))
+    parser.add_argument("--seconds", type=float, default=float(os.environ.get("NGINX_BENCH_SECONDS", 1)))
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("NGINX_BENCH_ROUNDS", 15)))
     parser.add_argument("--tokens", type=int, default=100)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
@@ -151,7 +154,9 @@ def main() -> int:
     for name, value in (("DB", os.path.join(store_dir, "tokens.db")), ("PORT", port), ("UPSTREAM", upstream),
                         ("AUTH", auth)):
         block = block.replace(f"@{name}@", str(value))
-    nginx = Nginx(os.path.join(work, "nginx"), block, workers=1, error_level="warn").start()
+    # the worker on the first CPU, wrk on the second: they do not take turns on one
+    pin = "worker_cpu_affinity 01;" if os.cpu_count() and os.cpu_count() > 1 else ""
+    nginx = Nginx(os.path.join(work, "nginx"), block, workers=1, error_level="warn", main=pin).start()
     try:
         pids = nginx.worker_pids()
         base = f"http://127.0.0.1:{port}"

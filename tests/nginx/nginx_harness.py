@@ -103,17 +103,17 @@ def raw_request(port: int, data: bytes) -> Response:
 class Nginx:
     """One nginx master (and its workers) in `prefix`, configured with `http_block`.
 
-    `http_block` is the inside of the http {} block; `{port}` names in it are filled in by the
-    caller. The module is loaded with load_module; logs go to prefix/logs.
+    `http_block` is the inside of the http {} block, `main` more directives of the main context.
+    The module is loaded with load_module; logs go to prefix/logs.
     """
 
     def __init__(self, prefix: str, http_block: str, workers: int = 1, error_level: str = "info",
-                 events: str = "") -> None:
+                 main: str = "") -> None:
         self.prefix = os.path.abspath(prefix)
         self.http_block = http_block
         self.workers = workers
         self.error_level = error_level
-        self.events = events
+        self.main = main
         self.process: Optional[subprocess.Popen] = None
 
     @property
@@ -148,7 +148,8 @@ class Nginx:
             f"daemon off;\nmaster_process on;\nworker_processes {self.workers};\n"
             f"pid {self.prefix}/nginx.pid;\n"
             f"error_log {self.error_log_path} {self.error_level};\n"
-            f"events {{ worker_connections 1024; {self.events} }}\n"
+            f"{self.main}\n"
+            f"events {{ worker_connections 1024; }}\n"
             f"http {{\n{temp}\n    access_log off;\n{self.http_block}\n}}\n"
         )
 
