@@ -46,7 +46,7 @@ HTTP_BLOCK = r"""
     server {   # the upstream of every proxied variant
         listen 127.0.0.1:@UPSTREAM@;
         keepalive_requests 1000000;
-        location / { default_type application/json; return 200 '{"ok":true,"subject":"$http_x_token_subject"}'; }
+        location / { default_type application/json; return 200 '{"ok":true}'; }
     }
     server {   # the authenticating upstream of auth_request
         listen 127.0.0.1:@AUTH@;
