@@ -6,6 +6,10 @@ import Glibc
 /// by the token id held inline, with the operation name interned, so that recording a request of a
 /// token counted before takes one uncontended lock and one lookup, and allocates nothing. The flush
 /// turns them into the per-operation and per-status counts of `PendingUsage`.
+///
+/// Each token's entry keeps the proof that the token existed when it was last counted, which the
+/// caller checks again before counting the next request (`stillHolds`), so that an id deleted
+/// meanwhile is never counted.
 final class OperationCounts: Sendable {
     /// One per thread hash, like the usage queues: two threads rarely share a lock.
     private let shards = ShardedLocked<Shard>(count: UsageRecorder.threadShards) { Shard() }
@@ -20,27 +24,26 @@ final class OperationCounts: Sendable {
         var counts: [TokenCounts] = []
     }
 
-    /// Counts a request of `token` if this thread's shard counted one since the last drain, with the
-    /// token's digest, and the index still holds that digest (`stillIndexed`). False: not counted.
-    func recordIfIndexed(_ token: TokenIDKey, operation: UnsafeRawBufferPointer, status: Int, day: Int64,
-                         stillIndexed: (Digest) throws -> Bool) throws -> Bool {
+    /// Counts a request of `token` if this thread's shard counted one since the last drain and the
+    /// proof kept then still holds (`stillHolds`). False: not counted.
+    func recordIfProven(_ token: TokenIDKey, operation: UnsafeRawBufferPointer, status: Int, day: Int64,
+                        stillHolds: (ExistenceProof) throws -> Bool) throws -> Bool {
         try shards.withShard(UsageRecorder.threadShard) { shard in
             guard let slot = shard.slots[token] else { return false }
             let key = TokenCounts.key(day: day, operation: shard.names.index(of: operation), status: status)
-            return try shard.counts[slot].add(key, ifIndexed: stillIndexed)
+            return try shard.counts[slot].add(key, ifProven: stillHolds)
         }
     }
 
-    /// Counts a request of `token` known to exist; `digest` (when it came through the index) lets the
-    /// next request of it on this thread skip the look-up.
-    func record(_ token: TokenIDKey, digest: Digest?, operation: UnsafeRawBufferPointer, status: Int, day: Int64) {
+    /// Counts a request of `token`, which `proof` shows to exist.
+    func record(_ token: TokenIDKey, proof: ExistenceProof?, operation: UnsafeRawBufferPointer, status: Int, day: Int64) {
         shards.withShard(UsageRecorder.threadShard) { shard in
             let key = TokenCounts.key(day: day, operation: shard.names.index(of: operation), status: status)
             if let slot = shard.slots[token] {
-                shard.counts[slot].add(key, digest: digest)
+                shard.counts[slot].add(key, proof: proof)
             } else {
                 shard.slots[token] = shard.counts.count
-                shard.counts.append(TokenCounts(token, key: key, digest: digest))
+                shard.counts.append(TokenCounts(token, key: key, proof: proof))
             }
         }
     }
@@ -72,20 +75,28 @@ final class OperationCounts: Sendable {
     }
 }
 
+/// Why a token was known to exist when a request of it was counted.
+enum ExistenceProof {
+    /// The verification index held this digest: it still exists while the index holds it.
+    case indexed(Digest)
+    /// The database had it when the commit fingerprint was this: it still exists while nothing has
+    /// been committed since, anywhere.
+    case unchangedSince(CommitFingerprint)
+}
+
 /// One token's requests in a shard since the last drain, per (UTC day, operation, status) packed in
 /// one word: the first such key inline (a token's requests mostly share one), others in a dictionary.
 struct TokenCounts {
     let token: TokenIDKey
-    /// The token's digest, when a request of it was counted through the index.
-    private var digest: Digest?
+    private var proof: ExistenceProof?
     private var firstKey: UInt64
     private var firstCount: Int64 = 1
     private var others: [UInt64: Int64] = [:]
 
     /// The counts of a token's first request.
-    init(_ token: TokenIDKey, key: UInt64, digest: Digest?) {
+    init(_ token: TokenIDKey, key: UInt64, proof: ExistenceProof?) {
         self.token = token
-        self.digest = digest
+        self.proof = proof
         firstKey = key
     }
 
@@ -98,8 +109,8 @@ struct TokenCounts {
         (Int64(truncatingIfNeeded: Int32(truncatingIfNeeded: key >> 32)), Int(key >> 10 & 0x3F_FFFF), Int(key & 0x3FF))
     }
 
-    mutating func add(_ key: UInt64, digest: Digest?) {
-        if let digest { self.digest = digest }
+    mutating func add(_ key: UInt64, proof: ExistenceProof?) {
+        if let proof { self.proof = proof }
         if firstKey == key {
             firstCount += 1
         } else {
@@ -107,10 +118,10 @@ struct TokenCounts {
         }
     }
 
-    /// Adds a request if the digest remembered is still in the index; false otherwise.
-    mutating func add(_ key: UInt64, ifIndexed stillIndexed: (Digest) throws -> Bool) rethrows -> Bool {
-        guard let digest, try stillIndexed(digest) else { return false }
-        add(key, digest: nil)
+    /// Adds a request if the proof kept still holds; false otherwise.
+    mutating func add(_ key: UInt64, ifProven stillHolds: (ExistenceProof) throws -> Bool) rethrows -> Bool {
+        guard let proof, try stillHolds(proof) else { return false }
+        add(key, proof: nil)
         return true
     }
 

@@ -6,9 +6,10 @@ extension TokenStore {
     private static let idleDaysWorthMentioning: Int64 = 30
 
     /// Records what the gateway did with a verified request, for the per-operation statistics.
-    /// Counted in memory like a verification's use and written by the flush: a token this handle
+    /// Counted in memory like a verification's use and written by the flush. A token this handle
     /// counted a use of is known to exist through the index (no query, no allocation); any other id
-    /// is looked up once in the database.
+    /// is looked up in the database, and that answer serves the calling thread until anything is
+    /// committed, anywhere.
     public func recordUsage(tokenID: UnsafeRawBufferPointer, operation: UnsafeRawBufferPointer, httpStatus: Int) throws {
         guard Validate.isIdentifier(tokenID) else {
             guard let text = String(validating: tokenID, as: UTF8.self) else { throw TokenAuthError.invalid("token_id is not valid UTF-8") }
@@ -19,20 +20,30 @@ extension TokenStore {
         guard (100...599).contains(httpStatus) else { throw TokenAuthError.invalid("http_status must be 100..599") }
         let now = clock.nowMS
         if let key = TokenIDKey(tokenID) {
-            if try usage.recordOperationIfIndexed(key, operation: operation, httpStatus: httpStatus, at: now,
-                                                  stillIndexed: { try index.holds($0) }) {
+            if try usage.recordOperationIfProven(key, operation: operation, httpStatus: httpStatus, at: now,
+                                                 stillHolds: { try stillHolds($0) }) {
                 return
             }
             if let digest = usage.knownDigest(key), try index.holds(digest) {
-                return usage.recordOperation(key, digest: digest, operation: operation, httpStatus: httpStatus, at: now)
+                return usage.recordOperation(key, proof: .indexed(digest), operation: operation, httpStatus: httpStatus, at: now)
             }
         }
         // Not counted through the index (or changed since): ask the database.
         let id = try Validate.identifier(String(decoding: tokenID, as: UTF8.self), "token id")
+        let before = backend.commitSignal.fingerprint()
         guard let key = TokenIDKey(tokenID), try backend.read({ try $0.tokenExists(id: id) }) else {
             throw TokenAuthError(.notFound, "no token with id \"\(id)\"")
         }
-        usage.recordOperation(key, digest: nil, operation: operation, httpStatus: httpStatus, at: now)
+        usage.recordOperation(key, proof: before.map(ExistenceProof.unchangedSince), operation: operation,
+                              httpStatus: httpStatus, at: now)
+    }
+
+    /// Whether a token shown to exist still does.
+    private func stillHolds(_ proof: ExistenceProof) throws -> Bool {
+        switch proof {
+        case .indexed(let digest): try index.holds(digest)
+        case .unchangedSince(let fingerprint): backend.commitSignal.fingerprint() == fingerprint
+        }
     }
 
     /// The rate limit stored with a token (nil: unlimited), for a gateway's RateLimit-Policy header:

@@ -135,17 +135,18 @@ final class UsageRecorder: Sendable {
     }
 
     /// Counts what the gateway did with a request of the token `id` (`ta_record_usage`), if this
-    /// thread counted one of it since the last drain and the index still holds it; false otherwise.
-    func recordOperationIfIndexed(_ id: TokenIDKey, operation: UnsafeRawBufferPointer, httpStatus: Int, at now: Int64,
-                                  stillIndexed: (Digest) throws -> Bool) throws -> Bool {
-        try operations.recordIfIndexed(id, operation: operation, status: httpStatus, day: UTCDay.day(of: now),
-                                       stillIndexed: stillIndexed)
+    /// thread counted one of it since the last drain and the proof of its existence kept then still
+    /// holds (`stillHolds`); false otherwise.
+    func recordOperationIfProven(_ id: TokenIDKey, operation: UnsafeRawBufferPointer, httpStatus: Int, at now: Int64,
+                                 stillHolds: (ExistenceProof) throws -> Bool) throws -> Bool {
+        try operations.recordIfProven(id, operation: operation, status: httpStatus, day: UTCDay.day(of: now),
+                                      stillHolds: stillHolds)
     }
 
-    /// Counts what the gateway did with a request of the token `id`, known to exist (`digest`: as
-    /// the index holds it, if it does).
-    func recordOperation(_ id: TokenIDKey, digest: Digest?, operation: UnsafeRawBufferPointer, httpStatus: Int, at now: Int64) {
-        operations.record(id, digest: digest, operation: operation, status: httpStatus, day: UTCDay.day(of: now))
+    /// Counts what the gateway did with a request of the token `id`, which `proof` shows to exist.
+    func recordOperation(_ id: TokenIDKey, proof: ExistenceProof?, operation: UnsafeRawBufferPointer, httpStatus: Int,
+                         at now: Int64) {
+        operations.record(id, proof: proof, operation: operation, status: httpStatus, day: UTCDay.day(of: now))
     }
 
     /// Takes everything recorded so far: the buffer, and the counts of the queued index entries.

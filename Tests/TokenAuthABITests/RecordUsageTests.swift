@@ -30,6 +30,18 @@ final class RecordUsageTests: ABITestCase {
         assertFails(ta_record_usage(gateway, t.id, "GET /a", 200), TA_NOT_FOUND, "deleted by another handle")
     }
 
+    /// The same for a token this handle never verified (its existence came from the database).
+    func testADeletedTokenNeverVerifiedHereIsNotFound() throws {
+        let path = tempPath()
+        let gateway = try seededStore(path: path)
+        let console = try openStore(path: path)
+        let t = try create(console, actor: Members.alice, scopes: "tickets:read")
+        assertStatus(ta_record_usage(gateway, t.id, "GET /a", 200), TA_OK)
+        assertStatus(ta_record_usage(gateway, t.id, "GET /a", 200), TA_OK)
+        assertStatus(ta_token_delete(console, Members.alice, t.id), TA_OK)
+        assertFails(ta_record_usage(gateway, t.id, "GET /a", 200), TA_NOT_FOUND, "deleted by another handle")
+    }
+
     /// A revoked token still exists: what the gateway did with its last requests is recorded.
     func testARevokedTokenIsStillRecorded() throws {
         let s = try seededStore()

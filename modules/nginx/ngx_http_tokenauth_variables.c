@@ -13,27 +13,32 @@
 #include "ngx_http_tokenauth_module.h"
 
 
-static ngx_int_t ngx_http_tokenauth_verdict_text(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_tokenauth_kind_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_tokenauth_status_variable(ngx_http_request_t *r,
+/* What a variable shows of the verdict (its `data`). */
+enum {
+    NGX_HTTP_TOKENAUTH_SUBJECT,
+    NGX_HTTP_TOKENAUTH_TOKEN_ID,
+    NGX_HTTP_TOKENAUTH_KIND,
+    NGX_HTTP_TOKENAUTH_STATUS
+};
+
+
+static ngx_int_t ngx_http_tokenauth_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_http_variable_t  ngx_http_tokenauth_variables[] = {
 
-    { ngx_string("tokenauth_subject"), NULL, ngx_http_tokenauth_verdict_text,
-      offsetof(ta_verdict, subject), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    { ngx_string("tokenauth_subject"), NULL, ngx_http_tokenauth_variable,
+      NGX_HTTP_TOKENAUTH_SUBJECT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("tokenauth_token_id"), NULL, ngx_http_tokenauth_verdict_text,
-      offsetof(ta_verdict, token_id), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    { ngx_string("tokenauth_token_id"), NULL, ngx_http_tokenauth_variable,
+      NGX_HTTP_TOKENAUTH_TOKEN_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("tokenauth_kind"), NULL, ngx_http_tokenauth_kind_variable,
-      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    { ngx_string("tokenauth_kind"), NULL, ngx_http_tokenauth_variable,
+      NGX_HTTP_TOKENAUTH_KIND, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("tokenauth_status"), NULL, ngx_http_tokenauth_status_variable,
-      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    { ngx_string("tokenauth_status"), NULL, ngx_http_tokenauth_variable,
+      NGX_HTTP_TOKENAUTH_STATUS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -58,80 +63,49 @@ ngx_http_tokenauth_add_variables(ngx_conf_t *cf)
 }
 
 
-/* The verdict of the main request, or NULL (with `v` set to "not found"). */
-static const ta_verdict *
-ngx_http_tokenauth_verdict(ngx_http_request_t *r, ngx_http_variable_value_t *v)
+/* The main request's verdict, as the variable `data` names; not found when the module did not
+   check the request. */
+static ngx_int_t
+ngx_http_tokenauth_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data)
 {
+    const char                *text;
+    const ta_verdict          *verdict;
     ngx_http_tokenauth_ctx_t  *ctx;
 
     ctx = ngx_http_tokenauth_get_ctx(r->main);
 
     if (ctx == NULL || !ctx->checked) {
         v->not_found = 1;
-        return NULL;
+        return NGX_OK;
     }
 
-    return &ctx->verdict;
-}
+    verdict = &ctx->verdict;
 
+    switch (data) {
 
-static void
-ngx_http_tokenauth_set(ngx_http_variable_value_t *v, const char *text)
-{
+    case NGX_HTTP_TOKENAUTH_SUBJECT:
+        text = verdict->subject;
+        break;
+
+    case NGX_HTTP_TOKENAUTH_TOKEN_ID:
+        text = verdict->token_id;
+        break;
+
+    case NGX_HTTP_TOKENAUTH_KIND:
+        text = verdict->kind == TA_KIND_PERSONAL ? "personal"
+               : verdict->kind == TA_KIND_SERVICE ? "service" : "";
+        break;
+
+    default: /* NGX_HTTP_TOKENAUTH_STATUS */
+        text = ta_status_name(verdict->status);
+        break;
+    }
+
     v->len = ngx_strlen(text);
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;
     v->data = (u_char *) text;
-}
-
-
-static ngx_int_t
-ngx_http_tokenauth_verdict_text(ngx_http_request_t *r, ngx_http_variable_value_t *v,
-    uintptr_t data)
-{
-    const ta_verdict  *verdict;
-
-    verdict = ngx_http_tokenauth_verdict(r, v);
-
-    if (verdict) {
-        ngx_http_tokenauth_set(v, (const char *) verdict + data);
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_tokenauth_kind_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
-    uintptr_t data)
-{
-    const ta_verdict  *verdict;
-
-    (void) data;
-    verdict = ngx_http_tokenauth_verdict(r, v);
-
-    if (verdict) {
-        ngx_http_tokenauth_set(v, verdict->kind == TA_KIND_PERSONAL ? "personal"
-                                  : verdict->kind == TA_KIND_SERVICE ? "service" : "");
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_tokenauth_status_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
-    uintptr_t data)
-{
-    const ta_verdict  *verdict;
-
-    (void) data;
-    verdict = ngx_http_tokenauth_verdict(r, v);
-
-    if (verdict) {
-        ngx_http_tokenauth_set(v, ta_status_name(verdict->status));
-    }
 
     return NGX_OK;
 }

@@ -125,18 +125,10 @@ class Nginx:
         return os.path.join(self.prefix, "logs", "access.log")
 
     def error_log(self) -> str:
-        try:
-            with open(self.error_log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return read_text(self.error_log_path)
 
     def access_log(self) -> str:
-        try:
-            with open(self.access_log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return read_text(self.access_log_path)
 
     def config(self) -> str:
         user = f"user {WORKER_USER};\n" if as_root() else ""
@@ -223,6 +215,15 @@ class Nginx:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def read_text(path: str) -> str:
+    """The file's text ("" when it does not exist yet)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
 
 
 def fresh_dir(path: str) -> str:
