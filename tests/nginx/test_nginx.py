@@ -10,17 +10,17 @@ a revocation from another process refused at once by every worker, usage flushed
 """
 
 import argparse
-import json
 import os
 import re
+import subprocess
 import sys
 import time
 from typing import Callable, List
 
 import tokenauth
 
-from nginx_harness import (Nginx, as_root, fresh_dir, free_port, give_to_workers, open_files, process_uid,
-                           raw_request, request, WORKER_USER)
+from nginx_harness import (MODULE, NGINX, Nginx, as_root, fresh_dir, free_port, give_to_workers, open_files,
+                           process_uid, raw_request, request, WORKER_USER)
 from scenario import Scenario, Tokens, fill, open_store, run_status_table, start_gateway, UPSTREAM
 
 passed = 0
@@ -312,6 +312,34 @@ def workers(work: str) -> None:
     store.close()
 
 
+# ------------------------------------------------------------------------------ nginx -t
+
+def configuration(work: str) -> None:
+    """`nginx -t` with the module: what it accepts and refuses, and that testing opens no store."""
+    db = os.path.join(work, "never-created.db")
+
+    def nginx_t(http: str) -> subprocess.CompletedProcess:
+        conf = os.path.join(work, "test.conf")
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(f"load_module {MODULE};\nevents {{}}\nhttp {{ {http} }}\n")
+        return subprocess.run([NGINX, "-t", "-q", "-c", conf, "-g", "error_log stderr; pid /dev/null;"],
+                              capture_output=True, text=True)
+
+    good = nginx_t(f'tokenauth_store {db}; server {{ listen 127.0.0.1:1; tokenauth on; '
+                   f'location / {{ tokenauth_scopes "tickets:read $arg_x"; tokenauth_realm "a \\"b\\""; '
+                   f'tokenauth_operation "$request_method /"; }} location /p {{ tokenauth off; }} }}')
+    check(good.returncode == 0, f"nginx -t refused a good configuration: {good.stderr.strip()}")
+    check(not os.path.exists(db), "nginx -t opened the store (the master must never open it)")
+    no_store = nginx_t('server { listen 127.0.0.1:1; location / { tokenauth on; } }')
+    check(no_store.returncode != 0 and '"tokenauth on" needs "tokenauth_store"' in no_store.stderr,
+          f"tokenauth on without tokenauth_store: {no_store.returncode} {no_store.stderr.strip()}")
+    realm = nginx_t(f'tokenauth_store {db}; server {{ listen 127.0.0.1:1; tokenauth_realm "a\x01b"; }}')
+    check(realm.returncode != 0 and "control characters" in realm.stderr,
+          f"a control character in tokenauth_realm: {realm.stderr.strip()}")
+    twice = nginx_t(f'tokenauth_store {db}; tokenauth_store {db};')
+    check(twice.returncode != 0 and "is duplicate" in twice.stderr, f"tokenauth_store twice: {twice.stderr.strip()}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", required=True)
@@ -320,6 +348,7 @@ def main() -> int:
     if as_root():
         give_to_workers(work)
     print(f"test-nginx: {os.environ.get('NGINX', '/usr/sbin/nginx')} with {os.environ.get('NGINX_MODULE')}")
+    section("configuration (nginx -t)", lambda: configuration(work))
     section("gateway (status table, answers, bad input, usage)", lambda: gateway_checks(work))
     section("unusable store", lambda: unusable_store(work))
     section("four workers (store per worker, revocation, reload)", lambda: workers(work))
