@@ -71,7 +71,8 @@ typedef enum ta_status {
                                     Authorization value; decided without touching storage   */
     TA_UNKNOWN_TOKEN = 2,  /* [401] well-formed but never issued here, or deleted                */
     TA_REVOKED = 3,        /* [401] revoked, replaced by rotation once now >= rotation time +
-                                    grace, or its owner was removed                          */
+                                    grace, or its owner was removed. A revocation is a state:
+                                    no clock, on any host, ever undoes it                     */
     TA_EXPIRED = 4,        /* [401] now >= its expires_at_ms                                     */
     TA_INACTIVE = 5,       /* [403] deactivated (can be activated again)                         */
     TA_OWNER_INACTIVE = 6, /* [403] personal token whose owner is deactivated                    */
@@ -269,7 +270,10 @@ ta_status ta_token_set_active(ta_store *store, const char *actor, const char *to
                               bool active);
 
 /* Revokes at once and for good: every later verification, in every process, gets TA_REVOKED.
-   The token's record stays, for listing and audit. */
+   The token's record stays, for listing and audit. Revocation is recorded as a state, never as a
+   time compared with a verifying host's clock: a host whose clock is behind or ahead of the
+   revoker's, or a clock stepped back later, refuses the token all the same ("revoked_at" keeps
+   the revoker's time, for the record). */
 ta_status ta_token_revoke(ta_store *store, const char *actor, const char *token_id);
 
 /* Deletes the token's record; it can never be restored or used (TA_UNKNOWN_TOKEN). Its audit
@@ -278,8 +282,12 @@ ta_status ta_token_delete(ta_store *store, const char *actor, const char *token_
 
 /* Rotation: issues a new, active token with the same name, kind, owner, scopes and rate limit
    (and, if the old one expires, the same lifetime counted from now; created_by is the actor),
-   and revokes the old one once `grace_ms` has passed (0: at once): the old token answers
-   TA_REVOKED when now >= rotation time + grace_ms. Rotating a revoked or already-rotated token is
+   and revokes the old one once `grace_ms` has passed (0: at once, as a state, like
+   ta_token_revoke): the old token answers TA_REVOKED when now >= rotation time + grace_ms. The
+   grace period is the one rule of revocation that is a time: each host judges it by its own clock
+   (so it ends up to the hosts' skew early or late there) until a handle whose clock has passed
+   its end records it as a revocation, within one usage_flush_ms of its background thread; from
+   then on every host refuses the old token whatever its clock reads. Rotating a revoked or already-rotated token is
    TA_CONFLICT; grace_ms < 0 is TA_INVALID_ARGUMENT. Returns the new secret and id as
    ta_token_create does; "rotated_from"/"rotated_to" link the two at once. */
 ta_status ta_token_rotate(ta_store *store, const char *actor, const char *token_id,
@@ -339,11 +347,15 @@ typedef struct ta_verdict {
  * each keep their own buckets): capacity rate_limit, refilled continuously at rate_limit per
  * rate_window_ms, starting full. Only a verification that passes every other check takes a unit;
  * without one it gets TA_RATE_LIMITED. rate_remaining is the whole units left, retry_after_ms the
- * time until one unit is back, rate_reset_ms the time until the bucket is full. A clock that
- * moves back refills nothing.
+ * time until one unit is back, rate_reset_ms the time until the bucket is full. Windows are
+ * measured with the host's CLOCK_BOOTTIME (the pinned clock under ta_set_clock), which no wall
+ * clock step moves; a reading that goes back refills nothing and locks nothing out (the bucket
+ * keeps its level and refills from the new reading on).
  *
  * A successful verification counts as a use: it updates "use_count", "last_used_at", "by_day"
- * and "scopes_used" (buffered, see ta_config.usage_flush_ms). A denied verification of a known
+ * and "scopes_used" (buffered, see ta_config.usage_flush_ms). The use is counted under the UTC day
+ * the verifying host's clock reads; "last_used_at" never moves backwards, whatever the clocks of
+ * the hosts that report uses. A denied verification of a known
  * token (TA_RATE_LIMITED included) counts in "denied_count" and is written to the audit log as
  * verify.denied, buffered the same way, with the verdict's subject as actor. Denials are
  * aggregated into one entry per (token, status, UTC minute) — "at" is the first denial; detail

@@ -1,5 +1,7 @@
 /// Token buckets, one per token, kept in this store handle's memory: capacity `limit`, refilled
-/// continuously at `limit` per `windowMS`, starting full. A clock that moves back refills nothing.
+/// continuously at `limit` per `windowMS`, starting full. Times come from `StoreClock.windowNowMS`.
+/// A clock that moves back refills nothing and locks nothing out: the bucket keeps its level and
+/// refills from the new reading on.
 /// Keyed by digest and sharded, so that threads verifying different tokens do not meet; kept apart
 /// from the verification index, so that dropping cached tokens never refills a bucket.
 final class RateLimiter: Sendable {
@@ -28,8 +30,8 @@ final class RateLimiter: Sendable {
             var bucket = table[digest] ?? Bucket(level: capacity, updatedAt: now)
             if now > bucket.updatedAt {
                 bucket.level = min(capacity, bucket.level + (Double(now) - Double(bucket.updatedAt)) * perMS)
-                bucket.updatedAt = now
             }
+            bucket.updatedAt = now
             var allowed = true
             var retryAfter: Int64 = 0
             if spend {

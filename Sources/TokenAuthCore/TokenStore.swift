@@ -55,9 +55,11 @@ public final class TokenStore: Sendable {
         // reference to the store (which would put every retain of it on the runtime's slow path).
         let writer = usageWriter
         let index = index
+        let graces = GraceEnds(backend: backend, clock: clock)
         let task = PeriodicTask(intervalMS: configuration.flushIntervalMS) {
             try? writer.flush(paced: true)
             try? index.maintainFilter()
+            _ = try? graces.recordDue()
         }
         guard task.start() else { throw TokenAuthError(.internalError, "cannot start the usage flush thread") }
         flusher.withLock { $0 = task }

@@ -72,7 +72,8 @@ struct Verifier: @unchecked Sendable {
         if let missing { VerdictText.fill(text.missingScope, with: missing) }
 
         if let limit = token.rateLimit {
-            let reading = limiter.take(token.digest, limit, now: now, spend: counting && facts.status == .ok)
+            let windowNow = clock._withUnsafeGuaranteedRef { $0.windowNowMS }
+            let reading = limiter.take(token.digest, limit, now: windowNow, spend: counting && facts.status == .ok)
             if !reading.allowed {
                 facts.status = .rateLimited
                 facts.retryAfterMS = reading.retryAfterMS
