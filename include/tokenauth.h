@@ -57,9 +57,9 @@ extern "C" {
 
 /* The library version this header belongs to; ta_version() reports the library's own. */
 #define TA_VERSION_MAJOR 1
-#define TA_VERSION_MINOR 0
+#define TA_VERSION_MINOR 1
 #define TA_VERSION_PATCH 0
-#define TA_VERSION_STRING "1.0.0"
+#define TA_VERSION_STRING "1.1.0"
 
 typedef struct ta_store ta_store; /* one open token database */
 
@@ -149,6 +149,33 @@ void ta_set_clock(ta_store *store, int64_t now_ms);
    connection in any process committed, and drops exactly the tokens a commit changed. Evicted
    tokens are simply read again. TA_INVALID_ARGUMENT for a NULL store. */
 ta_status ta_set_index_limit(ta_store *store, size_t max_tokens);
+
+/* Added to the contract (1.1). How a handle's rate limits are shared.
+   TA_RATE_LIMIT_SHARED, the default: every process of the host that opens the same database file
+   draws each token's capacity from one bucket, kept in shared memory in a file beside the database
+   (`<path>-ratelimit`, created with the database file's mode and owner, like SQLite's `-shm`); a
+   token limited to 100/min gets 100/min behind any number of workers. On PostgreSQL, one budget for
+   the whole fleet (README "Fleets"). TA_RATE_LIMIT_PER_HANDLE: one bucket per token for this handle
+   alone, as libtokenauth 1.0 did (the only policy of a ":memory:" store). If the shared table cannot
+   be used for a token (the file could not be opened or allocated, or more tokens are short of
+   capacity at once than it holds near that token: 262,144 slots), that token is limited by a bucket
+   of this handle alone, and each such verification is counted by ta_rate_limit_info and written to
+   the audit log as rate_limit.unshared (one entry per reason and minute): never silently. */
+typedef enum ta_rate_limit_policy {
+    TA_RATE_LIMIT_SHARED = 0,
+    TA_RATE_LIMIT_PER_HANDLE = 1
+} ta_rate_limit_policy;
+
+/* Added to the contract (1.1). Chooses this handle's policy for its verifications from now on
+   (buckets do not carry over: call it right after ta_open). TA_CONFLICT for TA_RATE_LIMIT_SHARED
+   on a ":memory:" store; TA_INVALID_ARGUMENT for another value or a NULL store. */
+ta_status ta_set_rate_limit_policy(ta_store *store, ta_rate_limit_policy policy);
+
+/* Added to the contract (1.1). The policy in force and its buckets, as JSON: {"policy": "host" |
+   "fleet" | "handle", "table": the file or null, "slots", "buckets_in_use" (buckets not full now),
+   "unshared_verifications" (this handle's verifications that fell back to a bucket of its own),
+   "problem": why the shared table is unavailable, or null}. */
+ta_status ta_rate_limit_info(ta_store *store, char **out_json);
 
 /* ---------------------------------------------------------------- scopes and members */
 
@@ -343,8 +370,8 @@ typedef struct ta_verdict {
  * not valid scope syntax is TA_INVALID_ARGUMENT, touches no storage and counts nowhere. Fills
  * `*out` (which may be NULL; zeroed first, every field set) and returns its status.
  *
- * Rate limiting is a token bucket per token and per open store handle (processes sharing a file
- * each keep their own buckets): capacity rate_limit, refilled continuously at rate_limit per
+ * Rate limiting is a token bucket per token, shared as ta_set_rate_limit_policy says (by default,
+ * one bucket for every process of the host that opens the same file): capacity rate_limit, refilled continuously at rate_limit per
  * rate_window_ms, starting full. Only a verification that passes every other check takes a unit;
  * without one it gets TA_RATE_LIMITED. rate_remaining is the whole units left, retry_after_ms the
  * time until one unit is back, rate_reset_ms the time until the bucket is full. Windows are

@@ -124,9 +124,10 @@ final class RateLimitTests: ABITestCase {
         XCTAssertEqual(v.rate_limit, 2)
         assertVerdict(verify(s, t.secret), TA_OK)
         assertVerdict(verify(s, t.secret), TA_RATE_LIMITED)
-        // Resolved at creation and stored: a handle with another default does not change it.
+        // Resolved at creation and stored: a handle with another default does not change it. The
+        // bucket is the host's: a new handle finds it as the old one left it.
         closeStore(s)
-        s = try openStore(path: path, rateLimit: 0)
+        s = try openStore(path: path, rateLimit: 0, clock: T0 + 1000)
         let after = try tokenGet(s, t.id)["rate_limit"] as? [String: Any]
         XCTAssertEqual(int64(after?["limit"]), 2)
         assertVerdict(verify(s, t.secret), TA_OK)

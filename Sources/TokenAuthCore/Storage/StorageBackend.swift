@@ -18,6 +18,10 @@ protocol StorageBackend: AnyObject, Sendable {
     /// What tells this handle cheaply that some connection, in any process, committed.
     var commitSignal: CommitSignal { get }
 
+    /// The database file that other processes of this host open to share the store (its rate-limit
+    /// buckets live beside it); nil when no other process can open this store's file.
+    var databaseFile: String? { get }
+
     func close()
 }
 

@@ -25,15 +25,15 @@ final class StoreClock: Sendable {
         return Int64(ts.tv_sec) &* 1000 &+ Int64(ts.tv_nsec) / 1_000_000
     }
 
-    /// The clock of rate-limit windows: milliseconds since boot (CLOCK_BOOTTIME: the same for every
-    /// process of the host, never stepped by NTP or an administrator, counting a suspend), or the
-    /// pinned time. A window must measure elapsed time, which the wall clock does not do faithfully.
-    var windowNowMS: Int64 {
+    /// The clock of rate-limit windows, in nanoseconds: since boot (CLOCK_BOOTTIME: the same for
+    /// every process of the host, never stepped by NTP or an administrator, counting a suspend), or
+    /// the pinned time. A window must measure elapsed time, which the wall clock does not do faithfully.
+    var windowNowNS: Int64 {
         let value = pinned.load(ordering: .relaxed)
-        guard value == 0 else { return value }
+        guard value == 0 else { return value.multipliedReportingOverflow(by: 1_000_000).overflow ? (value < 0 ? .min : .max) : value &* 1_000_000 }
         var ts = timespec()
         clock_gettime(CLOCK_BOOTTIME, &ts)
-        return Int64(ts.tv_sec) &* 1000 &+ Int64(ts.tv_nsec) / 1_000_000
+        return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
     }
 
     static func wallClockMS() -> Int64 {

@@ -23,6 +23,8 @@ import Glibc
 final class PostgresBackend: StorageBackend, @unchecked Sendable {
     let tokenPrefix: String
     let commitSignal: CommitSignal
+    /// The fleet shares no file: its hosts' buckets are reconciled through the database.
+    var databaseFile: String? { nil }
     private let settings: PostgresSettings
     private let schema: String
     private let writer: Locked<PostgresConnection>

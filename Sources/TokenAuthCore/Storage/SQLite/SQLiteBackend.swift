@@ -16,6 +16,7 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
     private let readers = Locked<[SQLiteConnection]>([])
     private let closed = Atomic<Bool>(false)
     let commitSignal: CommitSignal
+    var databaseFile: String? { location.isMemory ? nil : location.path }
 
     /// Where the database lives: a file, or a private in-memory database shared by this handle's
     /// connections (SQLite's memdb VFS; a name starting with '/' is shared within the process).
