@@ -45,7 +45,7 @@ public final class TokenStore: Sendable {
         self.configuration = configuration
         format = TokenFormat(prefix: backend.tokenPrefix)
         index = try TokenIndex(backend: backend, usage: usage)
-        limiter = RateLimiter(databasePath: backend.databaseFile)
+        limiter = RateLimiter(databasePath: backend.databaseFile, slots: configuration.rateLimitSlots)
         usageWriter = UsageWriter(recorder: usage, index: index, backend: backend,
                                   rowsPerTransaction: max(1, configuration.usageRowsPerTransaction))
         verifier = Verifier(index: index, format: format, limiter: limiter, usage: usage, clock: clock)

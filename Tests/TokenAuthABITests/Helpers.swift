@@ -382,7 +382,7 @@ class ABITestCase: XCTestCase {
             tempSchemas.removeAll()
         }
         for p in tempPaths {
-            for suffix in ["", "-wal", "-shm", "-journal"] {
+            for suffix in ["", "-wal", "-shm", "-journal", "-ratelimit"] {
                 try? FileManager.default.removeItem(atPath: p + suffix)
             }
         }

@@ -31,12 +31,12 @@ final class RateLimiter: Sendable {
 
     /// The limiter of a store whose database file is at `path` (nil: a store no other process can
     /// open, always per handle).
-    init(databasePath path: String?) {
+    init(databasePath path: String?, slots: Int = SharedBuckets.defaultSlotCount) {
         var problem: String?
         var host: SharedBuckets?
         if let path {
             do {
-                host = try SharedBuckets.file(at: path + "-ratelimit", like: path)
+                host = try SharedBuckets.file(at: path + "-ratelimit", like: path, slots: slots)
             } catch {
                 problem = (error as? TokenAuthError)?.message ?? "\(error)"
             }
@@ -44,7 +44,7 @@ final class RateLimiter: Sendable {
         hostTable = host
         hostTableProblem = problem
         unshared = UnsharedLimits(tableProblem: problem)
-        ownTable = try? SharedBuckets.inMemory()
+        ownTable = try? SharedBuckets.inMemory(slots: slots)
         perHandle = Atomic(path == nil)
     }
 
