@@ -12,12 +12,12 @@ extension TokenStore {
     /// Chooses the policy for this handle's verifications from now on (buckets do not carry over:
     /// set it right after opening). TA_CONFLICT for `.shared` on a store no other process can open.
     public func setRateLimitPolicy(_ policy: RateLimitPolicy) throws {
-        guard limiter.setPolicy(policy == .shared ? .host : .handle) else {
+        guard limiter.share(policy == .shared) else {
             throw TokenAuthError(.conflict, "a :memory: store cannot share its rate limits: no other handle can open it")
         }
     }
 
-    /// The policy in force and the state of its table, as JSON: {"policy": "host"|"handle",
+    /// The policy in force and the state of its table, as JSON: {"policy": "host"|"fleet"|"handle",
     /// "table": path or null, "slots", "buckets_in_use", "unshared_verifications", "problem"}.
     public func rateLimitInfo() -> String {
         let state = limiter.tableState(now: clock.windowNowNS)

@@ -13,6 +13,8 @@ public final class TokenStore: Sendable {
     private let verifier: Verifier
     private let catalogMemo = Locked<(version: Int64, catalog: ScopeCatalog)?>(nil)
     private let flusher: Locked<PeriodicTask?> = Locked(nil)
+    /// Leases and returns a fleet's rate-limit shares (PostgreSQL only).
+    private let reconciler: Locked<PeriodicTask?> = Locked(nil)
 
     /// Opens (creating if needed) the database at `path`; ":memory:" gives a private in-memory store.
     /// The longest path accepted (Linux's PATH_MAX).
@@ -45,7 +47,8 @@ public final class TokenStore: Sendable {
         self.configuration = configuration
         format = TokenFormat(prefix: backend.tokenPrefix)
         index = try TokenIndex(backend: backend, usage: usage)
-        limiter = RateLimiter(databasePath: backend.databaseFile, slots: configuration.rateLimitSlots)
+        limiter = RateLimiter(databasePath: backend.databaseFile, fleet: backend as? any FleetBudget,
+                              slots: configuration.rateLimitSlots)
         usageWriter = UsageWriter(recorder: usage, index: index, backend: backend,
                                   rowsPerTransaction: max(1, configuration.usageRowsPerTransaction))
         verifier = Verifier(index: index, format: format, limiter: limiter, usage: usage, clock: clock)
@@ -67,6 +70,13 @@ public final class TokenStore: Sendable {
         }
         guard task.start() else { throw TokenAuthError(.internalError, "cannot start the usage flush thread") }
         flusher.withLock { $0 = task }
+        guard let fleet = limiter.fleet else { return }
+        let clock = clock
+        let shares = PeriodicTask(intervalMS: FleetShares.reconcileIntervalMS) {
+            try? fleet.reconcile(now: clock.windowNowNS, nowUS: clock.pinnedUS)
+        }
+        guard shares.start() else { throw TokenAuthError(.internalError, "cannot start the rate-limit thread") }
+        reconciler.withLock { $0 = shares }
     }
 
     /// Writes all usage still held in memory. On failure the batch is kept for the next flush.
@@ -82,6 +92,11 @@ public final class TokenStore: Sendable {
         task?.stop()
         try? flush()
         try? limiter.unshared.flush(to: backend)
+        reconciler.withLock { task in
+            task?.stop()
+            task = nil
+        }
+        try? limiter.fleet?.giveBack(now: clock.windowNowNS, nowUS: clock.pinnedUS, all: true)
         backend.close()
     }
 

@@ -35,21 +35,44 @@ struct Verifier: @unchecked Sendable {
         }
         guard let digest = Digest.sha256(token) else { return unlessScopesAreIllFormed(.internalError) }
         do {
-            let answer = try index._withUnsafeGuaranteedRef { index in
-                try index.withToken(digest) { entry, scopes in
-                    let now = clock._withUnsafeGuaranteedRef { entry.isTimeSensitive ? $0.nowMS : $0.coarseNowMS }
-                    return decide(&entry, scopes: scopes, required: required, text: text, now: now, counting: counting)
+            var leases = 0
+            while true {
+                let mustAnswer = leases >= Self.leasesPerVerification
+                let answer = try index._withUnsafeGuaranteedRef { index in
+                    try index.withToken(digest) { entry, scopes in
+                        let now = clock._withUnsafeGuaranteedRef { entry.isTimeSensitive ? $0.nowMS : $0.coarseNowMS }
+                        return decide(&entry, scopes: scopes, required: required, text: text, now: now, counting: counting,
+                                      mustAnswer: mustAnswer)
+                    }
                 }
+                guard case .token(let decision) = answer else { return unlessScopesAreIllFormed(.unknownToken) }
+                let limit: RateLimit
+                switch decision {
+                case .facts(let facts): return facts
+                case .leaseFirst(let needed): limit = needed
+                }
+                // The fleet's round trip, outside the index's lock; then the whole decision again.
+                try clock._withUnsafeGuaranteedRef { clock in
+                    try limiter.lease(digest, limit, now: clock.windowNowNS, pinnedUS: clock.pinnedUS)
+                }
+                leases += 1
             }
-            guard case .token(let facts) = answer else { return unlessScopesAreIllFormed(.unknownToken) }
-            return facts
         } catch {
             return unlessScopesAreIllFormed(error.status)
         }
     }
 
+    /// Leases taken for one verification before a token whose share others keep emptying is refused.
+    private static let leasesPerVerification = 2
+
+    private enum Decision {
+        case facts(VerdictFacts)
+        /// The token's share of a fleet's budget is empty: lease it, then decide again.
+        case leaseFirst(RateLimit)
+    }
+
     private func decide(_ token: inout IndexedToken, scopes: ScopeLookup, required: UnsafeRawBufferPointer,
-                        text: VerdictText, now: Int64, counting: Bool) -> VerdictFacts {
+                        text: VerdictText, now: Int64, counting: Bool, mustAnswer: Bool) -> Decision {
         var facts = VerdictFacts(status: token.status(at: now))
         var used = ScopeSet()
         var missing: UnsafeRawBufferPointer?
@@ -63,7 +86,7 @@ struct Verifier: @unchecked Sendable {
                 used.insert(position)
             }
         }
-        if facts.status != .ok, !ScopeWords.areValid(required) { return VerdictFacts(status: .invalidArgument) }
+        if facts.status != .ok, !ScopeWords.areValid(required) { return .facts(VerdictFacts(status: .invalidArgument)) }
         facts.kind = token.kind
         facts.expiresAtMS = token.expiresAt
         facts.rateLimit = token.rateLimit?.limit ?? 0
@@ -73,8 +96,10 @@ struct Verifier: @unchecked Sendable {
 
         if let limit = token.rateLimit {
             let windowNow = clock._withUnsafeGuaranteedRef { $0.windowNowNS }
-            let reading = limiter.take(token.digest, limit, now: windowNow, spend: counting && facts.status == .ok,
-                                       reporting: counting ? token.id : nil, wallNow: now)
+            guard let reading = limiter.take(token.digest, limit, now: windowNow, spend: counting && facts.status == .ok,
+                                             reporting: counting ? token.id : nil, wallNow: now, mustAnswer: mustAnswer) else {
+                return .leaseFirst(limit)
+            }
             if !reading.allowed {
                 facts.status = .rateLimited
                 facts.retryAfterMS = reading.retryAfterMS
@@ -83,7 +108,7 @@ struct Verifier: @unchecked Sendable {
             facts.rateResetMS = reading.resetMS
         }
         if !counting {
-            return facts
+            return .facts(facts)
         } else if facts.status == .ok {
             if let earlierDay = token.countUse(at: now, scopes: used, names: scopes.names(in:)) {
                 usage.add(earlierDay, tokenID: token.id)
@@ -92,7 +117,7 @@ struct Verifier: @unchecked Sendable {
             usage.recordDenial(token.id.string, status: facts.status, subject: token.subject,
                                missingScope: missing.map { String(decoding: $0, as: UTF8.self) }, at: now)
         }
-        return facts
+        return .facts(facts)
     }
 }
 

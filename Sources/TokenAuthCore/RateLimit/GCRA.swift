@@ -23,19 +23,11 @@ struct GCRA {
         burstNS = intervalNS * units
     }
 
-    /// What a verification sees of a bucket, in the verdict's terms.
-    struct Reading {
-        var allowed: Bool
-        var remaining: UInt32
-        var resetMS: Int64
-        var retryAfterMS: Int64
-    }
-
     /// The bucket whose TAT is `stored` (0: never used) at `now`, after taking one unit if `spend`:
     /// the reading, and the TAT to store (nil when nothing changes: a denial spends nothing). A TAT
     /// found more than a window ahead is stored back as "empty now" even without a take, so that the
     /// bucket refills from this reading on, not from where the clock was before it went back.
-    func take(tat stored: Int64, now: Int64, spend: Bool) -> (tat: Int64?, reading: Reading) {
+    func take(tat stored: Int64, now: Int64, spend: Bool) -> (tat: Int64?, reading: BucketReading) {
         let ceiling = now.addingSaturated(burstNS)
         let rebased: Int64? = stored > ceiling ? ceiling : nil
         let base = max(rebased ?? stored, now)
@@ -49,13 +41,21 @@ struct GCRA {
         return (next, reading(tat: next, now: now, allowed: true))
     }
 
-    private func reading(tat: Int64, now: Int64, allowed: Bool) -> Reading {
+    private func reading(tat: Int64, now: Int64, allowed: Bool) -> BucketReading {
         let ahead = tat.subtractingSaturated(now)
         let remaining = burstNS.subtractingSaturated(ahead) / intervalNS
-        return Reading(allowed: allowed, remaining: UInt32(clamping: remaining), resetMS: Self.ceilMS(ahead), retryAfterMS: 0)
+        return BucketReading(allowed: allowed, remaining: UInt32(clamping: remaining), resetMS: Self.ceilMS(ahead), retryAfterMS: 0)
     }
 
-    private static func ceilMS(_ ns: Int64) -> Int64 {
+    static func ceilMS(_ ns: Int64) -> Int64 {
         ns <= 0 ? 0 : ns / 1_000_000 + (ns % 1_000_000 == 0 ? 0 : 1)
     }
+}
+
+/// What a verification sees of a token's bucket, in the verdict's terms.
+struct BucketReading {
+    var allowed: Bool
+    var remaining: UInt32
+    var resetMS: Int64
+    var retryAfterMS: Int64
 }

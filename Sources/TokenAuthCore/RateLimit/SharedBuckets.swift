@@ -96,7 +96,7 @@ final class SharedBuckets: @unchecked Sendable {
     /// Takes from (or, without `spend`, reads) the bucket of the token with `digest` at `now`; nil
     /// when no slot is free for it within the probe limit.
     @inline(__always)
-    func take(_ digest: Digest, _ rule: GCRA, now: Int64, spend: Bool) -> GCRA.Reading? {
+    func take(_ digest: Digest, _ rule: GCRA, now: Int64, spend: Bool) -> BucketReading? {
         let key = digest.w2 == 0 ? 1 : digest.w2
         var slot = Int(truncatingIfNeeded: digest.w3 % UInt64(slotCount))
         for _ in 0..<Self.probeLimit {
@@ -109,7 +109,7 @@ final class SharedBuckets: @unchecked Sendable {
     /// The bucket in `slot` if it is this token's, or once it is claimed for it; nil if the slot
     /// belongs to another token whose bucket is not full.
     @inline(__always)
-    private func take(at slot: Int, key: UInt64, _ rule: GCRA, now: Int64, spend: Bool) -> GCRA.Reading? {
+    private func take(at slot: Int, key: UInt64, _ rule: GCRA, now: Int64, spend: Bool) -> BucketReading? {
         let keyWord = words + 2 * slot
         let tatWord = keyWord + 1
         while true {

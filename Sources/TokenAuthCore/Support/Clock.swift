@@ -7,6 +7,15 @@ import Glibc
 final class StoreClock: Sendable {
     private let pinned = Atomic<Int64>(0)
 
+    /// The pinned time, if a test pinned the clock.
+    var pinnedMS: Int64? {
+        let value = pinned.load(ordering: .relaxed)
+        return value == 0 ? nil : value
+    }
+
+    /// The pinned time in µs (the unit of a fleet's rate-limit buckets), if a test pinned the clock.
+    var pinnedUS: Int64? { pinnedMS?.multipliedSaturated(by: 1000) }
+
     /// Pins the clock at `ms`; 0 returns it to the wall clock.
     func pin(_ ms: Int64) { pinned.store(ms, ordering: .relaxed) }
 
@@ -32,10 +41,7 @@ final class StoreClock: Sendable {
     /// stands still while the host is suspended: the buckets refill nothing for that time.
     var windowNowNS: Int64 {
         let value = pinned.load(ordering: .relaxed)
-        guard value == 0 else {
-            let (ns, overflow) = value.multipliedReportingOverflow(by: 1_000_000)
-            return overflow ? (value < 0 ? .min : .max) : ns
-        }
+        guard value == 0 else { return value.multipliedSaturated(by: 1_000_000) }
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
         return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)

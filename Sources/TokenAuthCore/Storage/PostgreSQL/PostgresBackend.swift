@@ -244,7 +244,7 @@ final class PostgresBackend: StorageBackend, @unchecked Sendable {
     /// Runs `body` on a pooled reader connection (opened on first need), returning it afterwards.
     /// A read has no effect, so one that failed because the connection broke runs once more on a
     /// fresh connection (a server restart or failover costs one reconnect, not an error).
-    private func withReader<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    func withReader<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         guard !closed.load(ordering: .acquiring) else { throw TokenAuthError.internal("the store is closed") }
         let pooled = readers.withLock { $0.popLast() }
         return try mapErrors {
