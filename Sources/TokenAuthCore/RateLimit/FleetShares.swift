@@ -75,7 +75,7 @@ final class FleetShares: Sendable {
     private let handles = Atomic<Int>(1)
     private let ticks = Atomic<Int>(0)
     static let reconcileIntervalMS: Int64 = 100
-    static let handlesEvery = 50
+    static let handlesEvery = 10
 
     init(budget: any FleetBudget) {
         self.budget = budget
