@@ -114,7 +114,10 @@ typedef struct ta_config {
                                         NULL keeps the database's prefix ("tka" for a new one). */
     uint32_t default_rate_limit;     /* requests per window for tokens created through this
                                         handle without one (resolved at creation and stored with
-                                        the token); 0 = unlimited                                */
+                                        the token); 0 = unlimited. A token's limit is one budget
+                                        for every process of the host that opens the same file,
+                                        and for a whole fleet on PostgreSQL (see
+                                        ta_set_rate_limit_policy)                                */
     uint32_t default_rate_window_ms; /* 0 = 60000                                                */
     uint32_t usage_flush_ms;         /* the longest that recorded usage may wait in memory before
                                         it is written; 0 = 1000                                  */
