@@ -403,6 +403,45 @@ ta_status ta_verify(ta_store *store, const char *credential, const char *require
 ta_status ta_verify_n(ta_store *store, const char *credential, size_t credential_len,
                       const char *required_scopes, ta_verdict *out);
 
+/*
+ * Added to the contract (1.1): resource-scoped grants, for least privilege ("single-purpose
+ * integrations should be scoped to specific entities").
+ *
+ * A grant in a token's scopes or a member's permissions is a SCOPE, or SCOPE@PATTERN: the scope on
+ * the resources the pattern covers only (`tickets:read@project/42`, `assets:write@site/STAR/rack/7`
+ * with STAR a lone `*`). A pattern is '/'-separated segments, each 1..64 bytes of [A-Za-z0-9._:-] or
+ * a lone `*` (any one whole segment), at most 200 bytes. A resource name has the same syntax
+ * without `*`, at most 1024 bytes. A pattern covers a name when, segment by segment over the
+ * pattern's length, each pattern segment is `*` or equal to the name's (by bytes: case-sensitive);
+ * the name may go deeper (`project/42` covers `project/42/tickets/7`, not `project`).
+ * Implications keep the qualifier: `tickets:write@P` implies `tickets:read@P`, and `admin@P` every
+ * scope on P and nothing elsewhere (IAM actions take no pattern, and only admin on every resource
+ * makes an administrator).
+ *
+ * Verifies like ta_verify, with the resource the request touches. A required scope is in force when
+ * the token holds it on every resource (directly or by implication), or holds it through a grant
+ * whose pattern covers `resource`; for a personal token, its owner must also hold it on `resource`
+ * now (an owner downgraded to `S@project/42` narrows the owner's `S` tokens to project 42 at once).
+ * `resource` NULL or "" means no specific resource: then only grants on every resource count, so
+ * ta_verify of a token holding only qualified grants is TA_FORBIDDEN (fail closed). An ill-formed
+ * resource name is TA_INVALID_ARGUMENT (checked first, counting nowhere). With TA_FORBIDDEN,
+ * missing_scope names the scope and ta_last_error() the resource too. A success counts the grant
+ * used in "scopes_used" as written: `tickets:read@project/42` when a qualified grant put it in force.
+ *
+ * Creation, batch creation and rotation keep least privilege per grant: each requested grant must be
+ * covered by one the actor holds. A grant on every resource covers everything; `S@Q` covers `S@P`
+ * when Q has no more segments than P and each Q segment is `*` or equal to P's (a `*` in P needs a
+ * `*` in Q); otherwise TA_PERMISSION_DENIED. The SCOPE part must be in the catalog
+ * (TA_UNKNOWN_SCOPE); patterns are not catalog entries. Lists, reports, statistics and the audit
+ * show grants as written.
+ */
+ta_status ta_verify_resource(ta_store *store, const char *credential, const char *required_scopes,
+                             const char *resource, ta_verdict *out);
+
+/* Added to the contract (1.1). ta_verify_resource for a credential that is not NUL-terminated. */
+ta_status ta_verify_resource_n(ta_store *store, const char *credential, size_t credential_len,
+                               const char *required_scopes, const char *resource, ta_verdict *out);
+
 /* Records what the gateway did with a verified request: `operation` names it (e.g.
    "GET /api/tickets", at most 200 bytes), `http_status` is what the upstream answered (100..599).
    Feeds the per-operation statistics. Buffered like the use counts. An unknown token id is

@@ -30,6 +30,9 @@ public struct TokenRecord: Sendable {
     public var deniedCount: Int64
     public var lastUsedAt: Int64
 
+    /// The granted scopes as grants (stored well-formed).
+    var grants: [Grant] { scopes.compactMap { try? Grant.parse(Substring($0), "scope") } }
+
     /// The end of a rotation's grace period still running (on some host's clock), if any.
     var graceEndsAt: Int64? { revoked ? nil : revokeAt }
 
@@ -72,27 +75,46 @@ enum TokenState {
     }
 }
 
-/// What a token can do now: its stored expanded scopes, and for a personal token also its owner's
-/// current permissions, both judged with the catalog as it is now.
+/// What a token can do now, and where: its stored expanded grants, and for a personal token also
+/// its owner's current permissions, both judged with the catalog as it is now.
 struct ScopesInForce {
     let catalog: ScopeCatalog
-    let token: Set<String>
-    let owner: Set<String>?
+    let token: GrantCover
+    let owner: GrantCover?
 
     init(catalog: ScopeCatalog, tokenScopes: [String], kind: TokenKind, owner: Member?) {
         self.catalog = catalog
-        self.token = Set(tokenScopes)
-        self.owner = kind == .personal ? (owner?.cover(in: catalog) ?? []) : nil
+        token = GrantCover(expanded: tokenScopes.compactMap { try? Grant.parse(Substring($0), "scope") }, catalog: catalog)
+        self.owner = kind == .personal ? (owner?.cover(in: catalog) ?? GrantCover(expanding: [], catalog: catalog)) : nil
     }
 
-    func contains(_ scope: String) -> Bool {
-        guard catalog.covers(token, scope) else { return false }
-        guard let owner else { return true }
-        return catalog.covers(owner, scope)
+    /// Whether `scope` is in force on `resource` (nil: on no specific resource; only grants on
+    /// every resource count).
+    func contains(_ scope: String, on resource: String? = nil) -> Bool {
+        token.holds(scope, on: resource) && (owner?.holds(scope, on: resource) ?? true)
     }
 
     /// The first of `required` not in force.
     func firstMissing(_ required: [String]) -> String? { required.first { !contains($0) } }
 
-    var all: [String] { catalog.names.filter(contains) }
+    /// The catalog scopes in force on every resource, then the grants in force on some: each
+    /// expanded grant `S@P` of the token its owner covers too (for a personal token whose owner
+    /// holds S only on Q, the token's `S` is in force as `S@Q`).
+    var all: [String] {
+        let everywhere = catalog.names.filter { contains($0) }
+        var qualified = Set<String>()
+        for (pattern, scopes) in token.byPattern {
+            for scope in scopes.union(scopes.contains(ScopeCatalog.admin) ? Set(catalog.names) : []) where !everywhere.contains(scope) {
+                if owner?.covers(Grant(scope: scope, pattern: pattern)) ?? catalog.contains(scope) { qualified.insert("\(scope)@\(pattern)") }
+            }
+        }
+        if let owner {
+            for (pattern, scopes) in owner.byPattern {
+                for scope in scopes.union(scopes.contains(ScopeCatalog.admin) ? Set(catalog.names) : []) where catalog.covers(token.everywhere, scope) && !everywhere.contains(scope) {
+                    qualified.insert("\(scope)@\(pattern)")
+                }
+            }
+        }
+        return everywhere + qualified.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
 }

@@ -104,20 +104,24 @@ public final class TokenStore: Sendable {
     public func setClock(_ nowMS: Int64) { clock.pin(nowMS) }
 
     /// Verifies a credential (a bare token or an Authorization header value) and the required
-    /// scopes (space-separated scope names; nil or empty for none).
-    public func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?) -> Verdict {
-        Verdict.collect { verify(credential: credential, requiredScopes: requiredScopes, text: $0) }
+    /// scopes (space-separated scope names; nil or empty for none) on `resource` (the resource the
+    /// request touches; nil or empty: none, where only grants on every resource count).
+    public func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?,
+                       resource: UnsafeRawBufferPointer? = nil) -> Verdict {
+        Verdict.collect { verify(credential: credential, requiredScopes: requiredScopes, resource: resource, text: $0) }
     }
 
     /// The same, writing the verdict's text into `text`'s buffers (no String built: the C ABI's path).
-    public func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?, text: VerdictText) -> VerdictFacts {
-        verifier.verify(credential: credential, requiredScopes: requiredScopes, text: text)
+    public func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?,
+                       resource: UnsafeRawBufferPointer? = nil, text: VerdictText) -> VerdictFacts {
+        verifier.verify(credential: credential, requiredScopes: requiredScopes, resource: resource, text: text)
     }
 
     /// The same answer as `verify` without side effects: no rate-limit unit spent, no use or denial
     /// recorded. For operators looking at a token (e.g. a leaked one), never for gateways.
-    public func inspect(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer? = nil) -> Verdict {
-        Verdict.collect { verifier.verify(credential: credential, requiredScopes: requiredScopes, text: $0, counting: false) }
+    public func inspect(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer? = nil,
+                        resource: UnsafeRawBufferPointer? = nil) -> Verdict {
+        Verdict.collect { verifier.verify(credential: credential, requiredScopes: requiredScopes, resource: resource, text: $0, counting: false) }
     }
 
     /// The prefix of this store's tokens ("tka" unless the database was created with another).

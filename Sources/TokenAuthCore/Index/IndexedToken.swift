@@ -49,9 +49,10 @@ struct IndexedToken {
         expiresAt = token.expiresAt
         rateLimitValue = token.rateLimit?.limit ?? 0
         rateWindowMS = token.rateLimit?.windowMS ?? 0
-        let inForce = scopes.set(expanded: token.expandedScopes, kind: token.kind, owner: token.ownerMember)
+        let (inForce, qualified) = scopes.inForce(expanded: token.expandedScopes, kind: token.kind, owner: token.ownerMember)
         inForceLow = inForce.low
-        extra = token.kind == .personal || !inForce.high.isEmpty ? IndexedTokenExtra(owner: owner, inForce: inForce) : nil
+        extra = token.kind == .personal || !inForce.high.isEmpty || qualified != nil
+            ? IndexedTokenExtra(owner: owner, inForce: inForce, qualified: qualified) : nil
     }
 
     var rateLimit: RateLimit? { rateLimitValue == 0 ? nil : RateLimit(limit: rateLimitValue, windowMS: rateWindowMS) }
@@ -69,10 +70,25 @@ struct IndexedToken {
                           ownerActive: flags.contains(.ownerKnown) ? flags.contains(.ownerActive) : nil, now: now)
     }
 
-    /// Whether the scope at catalog position `position` is in force.
+    /// Whether the scope at catalog position `position` is in force on every resource.
     @inline(__always)
     func holds(_ position: Int) -> Bool {
         position < 64 ? inForceLow & (1 << UInt64(position)) != 0 : extra?.inForce.contains(position) ?? false
+    }
+
+    /// Whether the scope at `position`, not in force on every resource, is in force on `resource`
+    /// through a qualified grant: the token's grant entry that holds it (-1: one on every resource
+    /// while its owner holds it there only), or nil.
+    @inline(__always)
+    func holds(_ position: Int, on resource: UnsafeRawBufferPointer) -> Int? {
+        extra?.qualified?.inForce(position, on: resource)
+    }
+
+    /// Counts that the token's qualified grant `entry` put the scope at `position` in force (a use
+    /// of the grant `scope@pattern`, for the least-privilege report).
+    mutating func countQualifiedUse(_ position: Int, entry: Int) {
+        guard entry >= 0 else { return }
+        extra?.usedQualified.insert(UInt64(UInt32(truncatingIfNeeded: entry)) << 32 | UInt64(UInt32(truncatingIfNeeded: position)))
     }
 
     /// The owner's member id for a personal token ("" once the owner was removed); unused for a
@@ -138,11 +154,17 @@ struct IndexedToken {
     mutating func takeUses() -> TakenUses? {
         guard usage.uses > 0 else { return nil }
         var used = ScopeSet(low: usage.usedLow)
+        var usedGrants: [UInt64] = []
         if let extra {
             used.formUnion(extra.usedHigh)
             extra.usedHigh = ScopeSet()
+            if !extra.usedQualified.isEmpty {
+                usedGrants = Array(extra.usedQualified)
+                extra.usedQualified.removeAll()
+            }
         }
-        let taken = TakenUses(id: id, uses: Int64(usage.uses), lastUsedAt: usage.lastUsedAt, day: Int64(usage.day), used: used)
+        let taken = TakenUses(id: id, uses: Int64(usage.uses), lastUsedAt: usage.lastUsedAt, day: Int64(usage.day), used: used,
+                              usedGrants: usedGrants, qualified: extra?.qualified)
         usage.uses = 0
         usage.lastUsedAt = 0
         usage.usedLow = 0
@@ -158,14 +180,25 @@ struct TakenUses {
     let day: Int64
     /// Positions over the `ScopeIndex` the entry was indexed with.
     let used: ScopeSet
+    /// Qualified grants used: (token grant entry << 32) | scope position.
+    var usedGrants: [UInt64] = []
+    var qualified: QualifiedGrants?
 
-    /// The counts to write: uses, the day's uses, and one "scope" count per scope used.
+    /// The counts to write: uses, the day's uses, and one "scope" count per scope used (a scope used
+    /// through a qualified grant as `scope@pattern`).
     func usage(names: (ScopeSet) -> [String]) -> TokenUsage {
         var counts = TokenUsage()
         counts.uses = uses
         counts.lastUsedAt = lastUsedAt
         counts.days[day] = TokenUsage.DayCounts(uses: uses, denied: 0)
         for name in names(used) { counts.counts[UsageCountKey(day: day, dimension: .scope, key: name)] = 1 }
+        if let qualified {
+            for pair in usedGrants {
+                guard let name = names(ScopeSet(positions: [Int(pair & 0xFFFF_FFFF)])).first else { continue }
+                let grant = qualified.usedGrant(scope: name, entry: Int(pair >> 32))
+                counts.counts[UsageCountKey(day: day, dimension: .scope, key: grant)] = 1
+            }
+        }
         return counts
     }
 }
@@ -181,16 +214,21 @@ private struct PendingUse {
 }
 
 /// The rarely needed part of an indexed token, apart so that the entry stays 128 bytes: a personal
-/// token's owner, and the scope positions from 64 on (catalogs of more than 64 scopes). Written only
+/// token's owner, the scope positions from 64 on (catalogs of more than 64 scopes), and qualified
+/// grants. Written only
 /// under the shard lock of its entry.
 final class IndexedTokenExtra: @unchecked Sendable {
     let owner: String
     let inForce: ScopeSet
+    /// The qualified grants of the token or its owner, if either has any.
+    let qualified: QualifiedGrants?
     var usedHigh = ScopeSet()
+    var usedQualified = Set<UInt64>()
 
-    init(owner: String, inForce: ScopeSet) {
+    init(owner: String, inForce: ScopeSet, qualified: QualifiedGrants?) {
         self.owner = owner
         self.inForce = inForce
+        self.qualified = qualified
     }
 }
 
