@@ -302,6 +302,16 @@ func verifyN(_ store: OpaquePointer?, _ bytes: [UInt8], _ scopes: String? = nil,
     return v
 }
 
+/// ta_verify_resource with a verdict.
+@discardableResult
+func verifyOn(_ store: OpaquePointer?, _ credential: String, _ scopes: String?, resource: String?,
+              file: StaticString = #filePath, line: UInt = #line) -> ta_verdict {
+    var v = garbageVerdict()
+    let st = ta_verify_resource(store, credential, scopes, resource, &v)
+    checkVerdict(st, v, file: file, line: line)
+    return v
+}
+
 func checkVerdict(_ st: ta_status, _ v: ta_verdict, file: StaticString, line: UInt) {
     XCTAssertEqual(st.rawValue, v.status.rawValue, "return value differs from verdict.status", file: file, line: line)
     XCTAssertEqual(v.http_status, ta_status_http(st), "verdict.http_status != ta_status_http(status)", file: file, line: line)
