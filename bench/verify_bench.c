@@ -16,7 +16,9 @@
  *   libtokenauth: cold (first verify after ta_open: mean and p99 per call), hot, unknown
  *           well-formed (repeated and first sight), malformed, forbidden, rate-limited, 1 and T
  *           threads; hot verifies of rate-limited tokens that pass (their bucket shared by the host's
- *           processes, and this handle's own), against unlimited tokens of a pool of the same size; token creation rate (batched, and one per call), ta_open time, peak RSS and
+ *           processes, and this handle's own), and of tokens holding 4 grants qualified with a
+ *           resource pattern checked against a resource (ta_verify_resource), against unlimited,
+ *           unqualified tokens of a pool of the same size; token creation rate (batched, and one per call), ta_open time, peak RSS and
  *           RSS per cached token.
  * The table shows the median of the runs and, for ratios, the median of the per-run ratios (each
  * taken against the baseline of the same run), with the issue's targets (PASS/MISS).
@@ -282,16 +284,23 @@ static timing floor_loop(EVP_MD_CTX *ctx, const pool *p, size_t start, size_t wa
     return t;
 }
 
+/* When set, lib_loop verifies with ta_verify_resource against it. */
+static const char *resource;
+
+static ta_status lib_verify(ta_store *s, const char *token, const char *scopes, ta_verdict *v) {
+    return resource ? ta_verify_resource(s, token, scopes, resource, v) : ta_verify(s, token, scopes, v);
+}
+
 static timing lib_loop(ta_store *s, const pool *p, size_t start, size_t warm, size_t ops, const char *scopes,
                        ta_status expect, uint64_t cap_ns) {
     timing t = {0, 0, 0, 0};
     ta_verdict v;
-    for (size_t i = 0; i < warm; i++) (void)ta_verify(s, pool_at(p, start + ops + i), scopes, &v);
+    for (size_t i = 0; i < warm; i++) (void)lib_verify(s, pool_at(p, start + ops + i), scopes, &v);
     uint64_t t0 = now_ns(), t1;
     size_t i = 0;
     for (; i < ops; i++) {
         if (cap_ns && (i & 255) == 0 && i && now_ns() - t0 > cap_ns) break;
-        ta_status st = ta_verify(s, pool_at(p, start + i), scopes, &v);
+        ta_status st = lib_verify(s, pool_at(p, start + i), scopes, &v);
         if (st != expect) {
             t.bad++;
             t.bad_status = (int)st;
@@ -460,7 +469,7 @@ static timing naive_loop(sqlite3 *db, EVP_MD_CTX *ctx, const pool *p, size_t sta
 /* ------------------------------------------------------------------ results */
 
 enum { M_FLOOR, M_FLOOR_MISS, M_HOT, M_HOT_NOSCOPE, M_UNK_REP, M_UNK_NEW, M_MALFORMED, M_FORBIDDEN, M_RATE,
-       M_HOT_SMALL, M_LIMITED_HOST, M_LIMITED_HANDLE,
+       M_HOT_SMALL, M_LIMITED_HOST, M_LIMITED_HANDLE, M_QUALIFIED,
        M_COLD_MEAN, M_COLD_P50, M_COLD_P99, M_COLD_MAX, M_T1, M_TN, M_FLOOR_T1, M_FLOOR_TN, M_NAIVE_SEL,
        M_NAIVE_NORMAL, M_NAIVE_FULL, M_OPEN, M_CLOSE, M_RSS_TOKEN, M_COUNT };
 
@@ -782,7 +791,8 @@ int main(int argc, char **argv) {
     }
 
     /* ---- create the tokens: in batches, then a sample one per call (on the store that is nearly full) */
-    pool tokens = pool_new(n), rated = pool_new(rate_n), limited = pool_new(rate_n), small = pool_new(rate_n);
+    pool tokens = pool_new(n), rated = pool_new(rate_n), limited = pool_new(rate_n), small = pool_new(rate_n),
+         qualified = pool_new(rate_n);
     size_t single_n = single_sample(n), batch_n = n - single_n;
     double batch_s, single_s;
     {
@@ -803,6 +813,12 @@ int main(int argc, char **argv) {
         spec.rate_limit = UINT32_MAX;
         spec.rate_window_ms = 1;
         create_tokens(s, &spec, &limited, 0, rate_n, true);
+        /* Four grants on projects; the resource verified is covered by the last. */
+        spec.name = "bench-qualified";
+        spec.scopes = "tickets:read@project/1 tickets:read@project/2 tickets:read@project/3 tickets:read@project/42";
+        spec.rate_limit = 0;
+        spec.rate_window_ms = 0;
+        create_tokens(s, &spec, &qualified, 0, rate_n, true);
         ta_close(s);
         memcpy(small.tok, tokens.tok, rate_n * SLOT); /* unlimited, as many as `limited` */
     }
@@ -841,6 +857,7 @@ int main(int argc, char **argv) {
         pool_shuffle(&rated);
         pool_shuffle(&limited);
         pool_shuffle(&small);
+        pool_shuffle(&qualified);
         for (size_t i = 0; i < unk_n; i++) make_unknown(fresh.tok + i * SLOT, "tka", 's');
         pool_shuffle(&fresh);
 
@@ -917,6 +934,9 @@ int main(int argc, char **argv) {
         if (ta_set_rate_limit_policy(s, TA_RATE_LIMIT_PER_HANDLE) != TA_OK) die("ta_set_rate_limit_policy: %s", ta_last_error());
         paired(M_LIMITED_HANDLE, s, &limited, "tickets:read", TA_OK, &tokens, ops, warm_ops);
         if (ta_set_rate_limit_policy(s, TA_RATE_LIMIT_SHARED) != TA_OK) die("ta_set_rate_limit_policy: %s", ta_last_error());
+        resource = "project/42/tickets/7";
+        paired(M_QUALIFIED, s, &qualified, "tickets:read", TA_OK, &tokens, ops, warm_ops);
+        resource = NULL;
 
         /* 1 and T threads, hot, and the floor the same way for reference: interleaved in slices. */
         {
@@ -1009,6 +1029,10 @@ int main(int argc, char **argv) {
                  ratio_paired(M_LIMITED_HANDLE));
         row("ta_verify hot, rate-limited, passing: this handle's bucket (TA_RATE_LIMIT_PER_HANDLE)", M_LIMITED_HANDLE, rt,
             NULL, -1);
+        r = ratio_paired(M_QUALIFIED) / unlimited;
+        snprintf(rt, sizeof rt, "%.2f× unqualified (%.2f× floor)", r, ratio_paired(M_QUALIFIED));
+        row("ta_verify_resource hot: 4 grants qualified with a pattern, the 4th covering the resource", M_QUALIFIED, rt,
+            "≤ 1.3× unqualified", r <= 1.3);
     }
     snprintf(rt, sizeof rt, "%.1f× floor", ratio(M_COLD_MEAN, M_FLOOR));
     row("ta_verify cold (first verify after ta_open): mean", M_COLD_MEAN, rt, NULL, -1);
@@ -1081,6 +1105,7 @@ int main(int argc, char **argv) {
     pool_free(&rated);
     pool_free(&limited);
     pool_free(&small);
+    pool_free(&qualified);
     pool_free(&unknown);
     pool_free(&malformed);
     pool_free(&fresh);

@@ -85,10 +85,15 @@ struct IndexedToken {
     }
 
     /// Counts that the token's qualified grant `entry` put the scope at `position` in force (a use
-    /// of the grant `scope@pattern`, for the least-privilege report).
+    /// of the grant `scope@pattern`, for the least-privilege report): a bit per grant for the first
+    /// 64 grants of one scope, a set for admin grants (any scope) and the rest.
     mutating func countQualifiedUse(_ position: Int, entry: Int) {
-        guard entry >= 0 else { return }
-        extra?.usedQualified.insert(UInt64(UInt32(truncatingIfNeeded: entry)) << 32 | UInt64(UInt32(truncatingIfNeeded: position)))
+        guard entry >= 0, let extra else { return }
+        if entry < 64, extra.qualified?.position(entry) == position {
+            extra.usedEntries |= 1 << UInt64(entry)
+        } else {
+            extra.usedQualified.insert(UInt64(UInt32(truncatingIfNeeded: entry)) << 32 | UInt64(UInt32(truncatingIfNeeded: position)))
+        }
     }
 
     /// The owner's member id for a personal token ("" once the owner was removed); unused for a
@@ -158,8 +163,12 @@ struct IndexedToken {
         if let extra {
             used.formUnion(extra.usedHigh)
             extra.usedHigh = ScopeSet()
-            if !extra.usedQualified.isEmpty {
+            if extra.usedEntries != 0 || !extra.usedQualified.isEmpty, let qualified = extra.qualified {
                 usedGrants = Array(extra.usedQualified)
+                for entry in 0..<min(64, qualified.tokenCount) where extra.usedEntries & (1 << UInt64(entry)) != 0 {
+                    usedGrants.append(UInt64(entry) << 32 | UInt64(UInt32(truncatingIfNeeded: qualified.position(entry))))
+                }
+                extra.usedEntries = 0
                 extra.usedQualified.removeAll()
             }
         }
@@ -223,6 +232,9 @@ final class IndexedTokenExtra: @unchecked Sendable {
     /// The qualified grants of the token or its owner, if either has any.
     let qualified: QualifiedGrants?
     var usedHigh = ScopeSet()
+    /// Qualified grants used since the last flush: a bit per grant entry, and (entry << 32 | scope
+    /// position) pairs for admin grants and entries from 64 on.
+    var usedEntries: UInt64 = 0
     var usedQualified = Set<UInt64>()
 
     init(owner: String, inForce: ScopeSet, qualified: QualifiedGrants?) {

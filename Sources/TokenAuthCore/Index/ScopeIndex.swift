@@ -94,16 +94,17 @@ final class ScopeIndex: @unchecked Sendable {
         let tokenQualified = expanded.utf8.contains(UInt8(ascii: "@")) ? qualifiedEntries(expanded) : []
         guard kind == .personal else {
             let qualified = tokenQualified.isEmpty ? nil
-                : QualifiedGrants(token: QualifiedGrants.Side(everywhere: tokenEverywhere, entries: tokenQualified), owner: nil)
+                : QualifiedGrants(token: tokenQualified, everywhere: tokenEverywhere, owner: nil, ownerEverywhere: nil)
             return (tokenEverywhere, qualified)
         }
         let cover = owner?.cover(in: catalog)
-        let ownerSide = QualifiedGrants.Side(everywhere: cover.map(everywhere(of:)) ?? ScopeSet(),
-                                             entries: cover.map(qualifiedEntries(of:)) ?? [])
+        let ownerEverywhere = cover.map(everywhere(of:)) ?? ScopeSet()
+        let ownerQualified = cover.map(qualifiedEntries(of:)) ?? []
         var set = tokenEverywhere
-        set.formIntersection(ownerSide.everywhere)
-        guard !tokenQualified.isEmpty || !ownerSide.entries.isEmpty else { return (set, nil) }
-        return (set, QualifiedGrants(token: QualifiedGrants.Side(everywhere: tokenEverywhere, entries: tokenQualified), owner: ownerSide))
+        set.formIntersection(ownerEverywhere)
+        guard !tokenQualified.isEmpty || !ownerQualified.isEmpty else { return (set, nil) }
+        return (set, QualifiedGrants(token: tokenQualified, everywhere: tokenEverywhere, owner: ownerQualified,
+                                     ownerEverywhere: ownerEverywhere))
     }
 
     /// The positions `cover` holds on every resource (all of them with admin).
