@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",
@@ -46,10 +48,13 @@ let package = Package(
             .product(name: "Mustache", package: "swift-mustache", condition: .when(traits: ["Console"])),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["Console"])),
             .product(name: "Logging", package: "swift-log", condition: .when(traits: ["Console"])),
+            .product(name: "HTTPTypes", package: "swift-http-types", condition: .when(traits: ["Console"])),
+            .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Console"])),
         ]),
         .executableTarget(name: "TokenAuthCLI", dependencies: [
             "TokenAuthCore", "CTokenAuth", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .target(name: "TokenAuthWeb", condition: .when(traits: ["Console"])),
+            .product(name: "Logging", package: "swift-log", condition: .when(traits: ["Console"])),
         ]),
         .testTarget(name: "TokenAuthCLITests", dependencies: ["TokenAuthCLI"]),
     ]
