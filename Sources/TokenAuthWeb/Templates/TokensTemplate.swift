@@ -47,7 +47,7 @@ extension Templates {
           </tbody>
         </table>
         </div>
-        <p class="muted freshness">Usage as of {{asOf}} UTC. Gateways write their counts at least every {{flushInterval}}, so the latest uses can appear a moment later.</p>
+        <p class="muted freshness">Usage as of {{asOf}}. Gateways write their counts every {{flushInterval}} or so, so the latest uses can appear a moment later.</p>
         {{/hasRows}}
         {{^hasRows}}
         <div class="empty">
