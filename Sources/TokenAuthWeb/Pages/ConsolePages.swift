@@ -84,6 +84,14 @@ struct Choice: Sendable {
     let value: String
     let label: String
     let selected: Bool
-    var checked: Bool { selected }
+    /// The same, for a radio button (templates see stored properties only).
+    let checked: Bool
+
+    init(value: String, label: String, selected: Bool) {
+        self.value = value
+        self.label = label
+        self.selected = selected
+        checked = selected
+    }
 }
 #endif
