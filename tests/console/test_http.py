@@ -117,7 +117,7 @@ def test_security_headers_on_every_kind_of_response(admin):
         assert reply.status == status, (path, reply)
         assert reply.header("Content-Security-Policy") == CSP, path
         assert reply.header("X-Content-Type-Options") == "nosniff", path
-        assert reply.header("Referrer-Policy") == "no-referrer", path
+        assert reply.header("Referrer-Policy") == "same-origin", path
         if not path.startswith("/assets"):
             assert reply.header("Cache-Control") == "no-store", path
     for path in ["/tokens", "/audit", "/report", "/members", "/catalog", "/tokens/new"]:

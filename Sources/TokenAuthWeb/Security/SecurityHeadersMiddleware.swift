@@ -6,7 +6,7 @@ import TokenAuthCore
 
 /// The headers every response carries, and the error page for whatever a handler throws.
 /// - A strict CSP: every resource from this origin, no inline script or style, no framing.
-/// - `nosniff`, no Referer (a sign-in link's code never leaves in one), no caching of anything but
+/// - `nosniff`; a Referer only within the console (a sign-in link's code never leaves in one; "no-referrer" would make browsers send `Origin: null` on every form POST); no caching of anything but
 ///   the static assets: a page that showed a secret is never stored.
 struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = ConsoleContext
@@ -17,7 +17,7 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
             "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'",
         HTTPField.Name("X-Content-Type-Options")!: "nosniff",
         HTTPField.Name("X-Frame-Options")!: "DENY",
-        HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        HTTPField.Name("Referrer-Policy")!: "same-origin",
         HTTPField.Name("Cross-Origin-Opener-Policy")!: "same-origin",
         HTTPField.Name("Cross-Origin-Resource-Policy")!: "same-origin",
     ]

@@ -34,11 +34,11 @@ extension Templates {
             </div>
             {{/scopes}}
             {{^scopes}}<p>You hold no scope that you could grant.</p>{{/scopes}}
-            <div class="field">
-              <label for="scopes-text">More scopes (space-separated)</label>
-              <input id="scopes-text" name="scopes_text" value="{{scopesText}}" maxlength="2000" class="mono">
-            </div>
           </fieldset>
+          <div class="field">
+            <label for="scopes-text">More scopes (space-separated)</label>
+            <input id="scopes-text" name="scopes_text" value="{{scopesText}}" maxlength="2000" class="mono">
+          </div>
           <fieldset>
             <legend>Expiration</legend>
             {{#expiries}}
@@ -47,11 +47,11 @@ extension Templates {
               <label for="expires-{{value}}">{{label}}</label>
             </div>
             {{/expiries}}
-            <div class="field">
-              <label for="expires-on">Custom date (UTC, used with "Custom date")</label>
-              <input type="date" id="expires-on" name="expires_on" value="{{expiresOn}}">
-            </div>
           </fieldset>
+          <div class="field">
+            <label for="expires-on">Custom date (UTC, used with "Custom date")</label>
+            <input type="date" id="expires-on" name="expires_on" value="{{expiresOn}}">
+          </div>
           <fieldset>
             <legend>Rate limit (optional)</legend>
             <div class="inline-fields">
