@@ -70,6 +70,7 @@ def notice(driver):
 def shot(driver, name):
     if SHOTS:
         os.makedirs(SHOTS, exist_ok=True)
+        driver.execute_script("window.scrollTo(0, 0)")
         driver.save_screenshot(os.path.join(SHOTS, name + ".png"))
 
 
