@@ -57,7 +57,10 @@ struct TokenRow: Sendable {
         lastUsed = token.lastUsedAt.map { TimeText.relative($0, now: now) } ?? "never"
         uses = String(token.useCount)
         denied = String(token.deniedCount ?? 0)
-        rateLimit = token.rateLimit.map { "\($0.limit) per \(TimeText.span($0.windowMs))" } ?? "unlimited"
+        rateLimit = token.rateLimit.map { limit in
+            let window = TimeText.span(limit.windowMs)
+            return "\(limit.limit) per \(window.hasPrefix("1 ") ? String(window.dropFirst(2)) : window)"
+        } ?? "unlimited"
         rotatedFrom = token.rotatedFrom
         rotatedTo = token.rotatedTo
         let recent = token.recentUses ?? []
