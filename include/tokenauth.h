@@ -57,9 +57,9 @@ extern "C" {
 
 /* The library version this header belongs to; ta_version() reports the library's own. */
 #define TA_VERSION_MAJOR 1
-#define TA_VERSION_MINOR 0
+#define TA_VERSION_MINOR 1
 #define TA_VERSION_PATCH 0
-#define TA_VERSION_STRING "1.0.0"
+#define TA_VERSION_STRING "1.1.0"
 
 typedef struct ta_store ta_store; /* one open token database */
 
@@ -71,7 +71,8 @@ typedef enum ta_status {
                                     Authorization value; decided without touching storage   */
     TA_UNKNOWN_TOKEN = 2,  /* [401] well-formed but never issued here, or deleted                */
     TA_REVOKED = 3,        /* [401] revoked, replaced by rotation once now >= rotation time +
-                                    grace, or its owner was removed                          */
+                                    grace, or its owner was removed. A revocation is a state:
+                                    no clock, on any host, ever undoes it                     */
     TA_EXPIRED = 4,        /* [401] now >= its expires_at_ms                                     */
     TA_INACTIVE = 5,       /* [403] deactivated (can be activated again)                         */
     TA_OWNER_INACTIVE = 6, /* [403] personal token whose owner is deactivated                    */
@@ -148,6 +149,33 @@ void ta_set_clock(ta_store *store, int64_t now_ms);
    connection in any process committed, and drops exactly the tokens a commit changed. Evicted
    tokens are simply read again. TA_INVALID_ARGUMENT for a NULL store. */
 ta_status ta_set_index_limit(ta_store *store, size_t max_tokens);
+
+/* Added to the contract (1.1). How a handle's rate limits are shared.
+   TA_RATE_LIMIT_SHARED, the default: every process of the host that opens the same database file
+   draws each token's capacity from one bucket, kept in shared memory in a file beside the database
+   (`<path>-ratelimit`, created with the database file's mode and owner, like SQLite's `-shm`); a
+   token limited to 100/min gets 100/min behind any number of workers. On PostgreSQL, one budget for
+   the whole fleet (README "Fleets"). TA_RATE_LIMIT_PER_HANDLE: one bucket per token for this handle
+   alone, as libtokenauth 1.0 did (the only policy of a ":memory:" store). If the shared table cannot
+   be used for a token (the file could not be opened or allocated, or more tokens are short of
+   capacity at once than it holds near that token: 262,144 slots), that token is limited by a bucket
+   of this handle alone, and each such verification is counted by ta_rate_limit_info and written to
+   the audit log as rate_limit.unshared (one entry per reason and minute): never silently. */
+typedef enum ta_rate_limit_policy {
+    TA_RATE_LIMIT_SHARED = 0,
+    TA_RATE_LIMIT_PER_HANDLE = 1
+} ta_rate_limit_policy;
+
+/* Added to the contract (1.1). Chooses this handle's policy for its verifications from now on
+   (buckets do not carry over: call it right after ta_open). TA_CONFLICT for TA_RATE_LIMIT_SHARED
+   on a ":memory:" store; TA_INVALID_ARGUMENT for another value or a NULL store. */
+ta_status ta_set_rate_limit_policy(ta_store *store, ta_rate_limit_policy policy);
+
+/* Added to the contract (1.1). The policy in force and its buckets, as JSON: {"policy": "host" |
+   "fleet" | "handle", "table": the file or null, "slots", "buckets_in_use" (buckets not full now),
+   "unshared_verifications" (this handle's verifications that fell back to a bucket of its own),
+   "problem": why the shared table is unavailable, or null}. */
+ta_status ta_rate_limit_info(ta_store *store, char **out_json);
 
 /* ---------------------------------------------------------------- scopes and members */
 
@@ -269,7 +297,10 @@ ta_status ta_token_set_active(ta_store *store, const char *actor, const char *to
                               bool active);
 
 /* Revokes at once and for good: every later verification, in every process, gets TA_REVOKED.
-   The token's record stays, for listing and audit. */
+   The token's record stays, for listing and audit. Revocation is recorded as a state, never as a
+   time compared with a verifying host's clock: a host whose clock is behind or ahead of the
+   revoker's, or a clock stepped back later, refuses the token all the same ("revoked_at" keeps
+   the revoker's time, for the record). */
 ta_status ta_token_revoke(ta_store *store, const char *actor, const char *token_id);
 
 /* Deletes the token's record; it can never be restored or used (TA_UNKNOWN_TOKEN). Its audit
@@ -278,8 +309,12 @@ ta_status ta_token_delete(ta_store *store, const char *actor, const char *token_
 
 /* Rotation: issues a new, active token with the same name, kind, owner, scopes and rate limit
    (and, if the old one expires, the same lifetime counted from now; created_by is the actor),
-   and revokes the old one once `grace_ms` has passed (0: at once): the old token answers
-   TA_REVOKED when now >= rotation time + grace_ms. Rotating a revoked or already-rotated token is
+   and revokes the old one once `grace_ms` has passed (0: at once, as a state, like
+   ta_token_revoke): the old token answers TA_REVOKED when now >= rotation time + grace_ms. The
+   grace period is the one rule of revocation that is a time: each host judges it by its own clock
+   (so it ends up to the hosts' skew early or late there) until a handle whose clock has passed
+   its end records it as a revocation, within one usage_flush_ms of its background thread; from
+   then on every host refuses the old token whatever its clock reads. Rotating a revoked or already-rotated token is
    TA_CONFLICT; grace_ms < 0 is TA_INVALID_ARGUMENT. Returns the new secret and id as
    ta_token_create does; "rotated_from"/"rotated_to" link the two at once. */
 ta_status ta_token_rotate(ta_store *store, const char *actor, const char *token_id,
@@ -374,15 +409,19 @@ typedef struct ta_verdict {
  * not valid scope syntax is TA_INVALID_ARGUMENT, touches no storage and counts nowhere. Fills
  * `*out` (which may be NULL; zeroed first, every field set) and returns its status.
  *
- * Rate limiting is a token bucket per token and per open store handle (processes sharing a file
- * each keep their own buckets): capacity rate_limit, refilled continuously at rate_limit per
+ * Rate limiting is a token bucket per token, shared as ta_set_rate_limit_policy says (by default,
+ * one bucket for every process of the host that opens the same file): capacity rate_limit, refilled continuously at rate_limit per
  * rate_window_ms, starting full. Only a verification that passes every other check takes a unit;
  * without one it gets TA_RATE_LIMITED. rate_remaining is the whole units left, retry_after_ms the
- * time until one unit is back, rate_reset_ms the time until the bucket is full. A clock that
- * moves back refills nothing.
+ * time until one unit is back, rate_reset_ms the time until the bucket is full. Windows are
+ * measured with the host's CLOCK_BOOTTIME (the pinned clock under ta_set_clock), which no wall
+ * clock step moves; a reading that goes back refills nothing and locks nothing out (the bucket
+ * keeps its level and refills from the new reading on).
  *
  * A successful verification counts as a use: it updates "use_count", "last_used_at", "by_day"
- * and "scopes_used" (buffered, see ta_config.usage_flush_ms). A denied verification of a known
+ * and "scopes_used" (buffered, see ta_config.usage_flush_ms). The use is counted under the UTC day
+ * the verifying host's clock reads; "last_used_at" never moves backwards, whatever the clocks of
+ * the hosts that report uses. A denied verification of a known
  * token (TA_RATE_LIMITED included) counts in "denied_count" and is written to the audit log as
  * verify.denied, buffered the same way, with the verdict's subject as actor. Denials are
  * aggregated into one entry per (token, status, UTC minute) — "at" is the first denial; detail

@@ -15,7 +15,12 @@ public struct TokenRecord: Sendable {
     public var createdAt: Int64
     public var expiresAt: Int64
     public var active: Bool
-    /// Revoked once now >= revokeAt (a rotation sets it in the future).
+    /// Revoked for good: a state, decided by no clock (`ta_token_revoke`, a rotation without grace,
+    /// the owner's removal, a grace period that ended).
+    public var revoked: Bool
+    /// When `revoked`, the time the revocation was recorded (the writer's clock, for the record).
+    /// Otherwise, if set, the end of a rotation's grace period: the token is revoked once the
+    /// verifying host's clock reaches it.
     public var revokeAt: Int64?
     public var rateLimit: RateLimit?
     public var rotatedFrom: String?
@@ -24,6 +29,16 @@ public struct TokenRecord: Sendable {
     public var useCount: Int64
     public var deniedCount: Int64
     public var lastUsedAt: Int64
+
+    /// The end of a rotation's grace period still running (on some host's clock), if any.
+    var graceEndsAt: Int64? { revoked ? nil : revokeAt }
+
+    /// Revokes the token for good at `now` (the writer's clock, kept for the record; an earlier
+    /// revocation or grace end stays the recorded time).
+    mutating func recordRevocation(at now: Int64) {
+        revoked = true
+        revokeAt = min(revokeAt ?? now, now)
+    }
 
     /// Whether a member created later with the owner's id would be this token's owner: never, once removed.
     func isOwned(by memberID: String) -> Bool {
@@ -37,12 +52,14 @@ public struct RateLimit: Sendable, Equatable {
     public let windowMS: UInt32
 }
 
-/// The verification checks that depend on the token's state, in the contract's order.
+/// The verification checks that depend on the token's state, in the contract's order. Revocation
+/// and the owner's removal are states; only a grace period's end and the expiry are times, decided
+/// by `now` (docs/DECISIONS.md, "Clocks").
 enum TokenState {
-    static func status(revokeAt: Int64?, ownerRemoved: Bool, expiresAt: Int64, active: Bool,
+    static func status(revoked: Bool, graceEndsAt: Int64?, ownerRemoved: Bool, expiresAt: Int64, active: Bool,
                        kind: TokenKind, ownerActive: Bool?, now: Int64) -> Status {
-        if ownerRemoved { return .revoked }
-        if let revokeAt, now >= revokeAt { return .revoked }
+        if revoked || ownerRemoved { return .revoked }
+        if let graceEndsAt, now >= graceEndsAt { return .revoked }
         if expiresAt != 0, now >= expiresAt { return .expired }
         if !active { return .inactive }
         if kind == .personal, ownerActive != true { return .ownerInactive }
@@ -50,7 +67,7 @@ enum TokenState {
     }
 
     static func status(of token: TokenRecord, owner: Member?, now: Int64) -> Status {
-        status(revokeAt: token.revokeAt, ownerRemoved: token.ownerRemoved, expiresAt: token.expiresAt,
+        status(revoked: token.revoked, graceEndsAt: token.graceEndsAt, ownerRemoved: token.ownerRemoved, expiresAt: token.expiresAt,
                active: token.active, kind: token.kind, ownerActive: owner?.active, now: now)
     }
 }

@@ -133,7 +133,7 @@ extension TokenStore {
             id: "", name: request.name, kind: request.kind, owner: owner, ownerRemoved: false,
             createdBy: policy.actor.auditName, scopes: request.scopes,
             expandedScopes: policy.catalog.expand(request.scopes).sorted(), createdAt: now, expiresAt: request.expiresAt,
-            active: true, revokeAt: nil, rateLimit: request.rateLimit, rotatedFrom: nil, rotatedTo: nil, hint: "",
+            active: true, revoked: false, revokeAt: nil, rateLimit: request.rateLimit, rotatedFrom: nil, rotatedTo: nil, hint: "",
             useCount: 0, deniedCount: 0, lastUsedAt: 0)
     }
 

@@ -21,7 +21,7 @@ extension TokenStore {
 
     public func revokeToken(actor: String?, tokenID: String, reason: String = "revoked") throws {
         try manage(actor, tokenID, "token_revoke", .revoke, .full) { token, _, now, _ in
-            token.revokeAt = min(token.revokeAt ?? now, now)
+            token.recordRevocation(at: now)
             return ("token.revoked", [("reason", .string(reason))])
         }
     }
@@ -44,6 +44,7 @@ extension TokenStore {
             successor.createdAt = now
             successor.createdBy = resolvedActor.auditName
             successor.active = true
+            successor.revoked = false
             successor.revokeAt = nil
             successor.rotatedFrom = token.id
             successor.rotatedTo = nil
@@ -54,8 +55,12 @@ extension TokenStore {
             }
             let next = try issue(successor, writer: writer, actor: resolvedActor)
             issued = next
+            // Without grace the old token is revoked as a state; a grace period is a time, which
+            // each verifying host judges by its own clock until a handle records its end.
             let revokesAt = now.addingReportingOverflow(graceMS)
-            token.revokeAt = revokesAt.overflow ? Int64.max : revokesAt.partialValue
+            if graceMS == 0 { token.recordRevocation(at: now) } else {
+                token.revokeAt = revokesAt.overflow ? Int64.max : revokesAt.partialValue
+            }
             token.rotatedTo = next.id
             return ("token.rotated", [("rotated_to", .string(next.id)), ("grace_ms", .int(graceMS)),
                                       ("revokes_at", .int(token.revokeAt ?? now))])

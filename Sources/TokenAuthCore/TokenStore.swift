@@ -8,7 +8,7 @@ public final class TokenStore: Sendable {
     let usage = UsageRecorder()
     private let usageWriter: UsageWriter
     let index: TokenIndex
-    private let limiter = RateLimiter()
+    let limiter: RateLimiter
     /// Holds the parts above without owning them.
     private let verifier: Verifier
     private let catalogMemo = Locked<(version: Int64, catalog: ScopeCatalog)?>(nil)
@@ -45,6 +45,7 @@ public final class TokenStore: Sendable {
         self.configuration = configuration
         format = TokenFormat(prefix: backend.tokenPrefix)
         index = try TokenIndex(backend: backend, usage: usage)
+        limiter = RateLimiter(databasePath: backend.databaseFile, slots: configuration.rateLimitSlots)
         usageWriter = UsageWriter(recorder: usage, index: index, backend: backend,
                                   rowsPerTransaction: max(1, configuration.usageRowsPerTransaction))
         verifier = Verifier(index: index, format: format, limiter: limiter, usage: usage, clock: clock)
@@ -55,9 +56,14 @@ public final class TokenStore: Sendable {
         // reference to the store (which would put every retain of it on the runtime's slow path).
         let writer = usageWriter
         let index = index
+        let graces = GraceEnds(backend: backend, clock: clock)
+        let unshared = limiter.unshared
+        let backend = backend
         let task = PeriodicTask(intervalMS: configuration.flushIntervalMS) {
             try? writer.flush(paced: true)
             try? index.maintainFilter()
+            _ = try? graces.recordDue()
+            try? unshared.flush(to: backend)
         }
         guard task.start() else { throw TokenAuthError(.internalError, "cannot start the usage flush thread") }
         flusher.withLock { $0 = task }
@@ -75,6 +81,7 @@ public final class TokenStore: Sendable {
         usageWriter.hurry()
         task?.stop()
         try? flush()
+        try? limiter.unshared.flush(to: backend)
         backend.close()
     }
 

@@ -72,7 +72,9 @@ struct Verifier: @unchecked Sendable {
         if let missing { VerdictText.fill(text.missingScope, with: missing) }
 
         if let limit = token.rateLimit {
-            let reading = limiter.take(token.digest, limit, now: now, spend: counting && facts.status == .ok)
+            let windowNow = clock._withUnsafeGuaranteedRef { $0.windowNowNS }
+            let reading = limiter.take(token.digest, limit, now: windowNow, spend: counting && facts.status == .ok,
+                                       reporting: counting ? token.id : nil, wallNow: now)
             if !reading.allowed {
                 facts.status = .rateLimited
                 facts.retryAfterMS = reading.retryAfterMS

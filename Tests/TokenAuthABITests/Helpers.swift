@@ -382,7 +382,7 @@ class ABITestCase: XCTestCase {
             tempSchemas.removeAll()
         }
         for p in tempPaths {
-            for suffix in ["", "-wal", "-shm", "-journal"] {
+            for suffix in ["", "-wal", "-shm", "-journal", "-ratelimit"] {
                 try? FileManager.default.removeItem(atPath: p + suffix)
             }
         }
@@ -580,6 +580,11 @@ class ABITestCase: XCTestCase {
             ta_token_get(s, actor, id, $0)
         }
         return try XCTUnwrap(v as? [String: Any], "ta_token_get: not an object", file: file, line: line)
+    }
+
+    func rateLimitInfo(_ s: OpaquePointer?, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        let v = try json("ta_rate_limit_info", file: file, line: line) { ta_rate_limit_info(s, $0) }
+        return try XCTUnwrap(v as? [String: Any], "ta_rate_limit_info: not an object", file: file, line: line)
     }
 
     func stats(_ s: OpaquePointer?, actor: String? = nil, _ id: String, since: Int64 = 0,

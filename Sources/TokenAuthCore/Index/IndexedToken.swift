@@ -9,8 +9,9 @@ struct IndexedToken {
     var id: TokenID
     var kind: TokenKind
     private var flags: Flags
-    /// `Int64.max` when not revoked.
-    private var revokeAtOrNever: Int64
+    /// The end of a rotation's grace period; `Int64.max` when there is none (or it is recorded as
+    /// a revocation: the `revoked` flag decides, whatever the clock reads).
+    private var graceEndsAtOrNever: Int64
     var expiresAt: Int64
     /// 0 when the token has no rate limit.
     private var rateLimitValue: UInt32
@@ -26,6 +27,7 @@ struct IndexedToken {
         static let ownerKnown = Flags(rawValue: 4)
         static let ownerActive = Flags(rawValue: 8)
         static let queued = Flags(rawValue: 16)
+        static let revoked = Flags(rawValue: 32)
     }
 
     /// nil when the token's id is longer than `TokenID.capacity` (never issued by this library).
@@ -37,12 +39,13 @@ struct IndexedToken {
         var flags: Flags = []
         if token.active { flags.insert(.active) }
         if token.ownerRemoved { flags.insert(.ownerRemoved) }
+        if token.revoked { flags.insert(.revoked) }
         if let member = token.ownerMember {
             flags.insert(.ownerKnown)
             if member.active { flags.insert(.ownerActive) }
         }
         self.flags = flags
-        revokeAtOrNever = token.revokeAt ?? .max
+        graceEndsAtOrNever = token.revoked ? .max : token.graceEndsAt ?? .max
         expiresAt = token.expiresAt
         rateLimitValue = token.rateLimit?.limit ?? 0
         rateWindowMS = token.rateLimit?.windowMS ?? 0
@@ -51,17 +54,17 @@ struct IndexedToken {
         extra = token.kind == .personal || !inForce.high.isEmpty ? IndexedTokenExtra(owner: owner, inForce: inForce) : nil
     }
 
-    var revokeAt: Int64? { revokeAtOrNever == .max ? nil : revokeAtOrNever }
     var rateLimit: RateLimit? { rateLimitValue == 0 ? nil : RateLimit(limit: rateLimitValue, windowMS: rateWindowMS) }
 
-    /// Whether deciding about this token depends on the exact time: an expiry, a revocation (with
-    /// or without grace), or a rate limit. Otherwise the time only stamps the use.
-    var isTimeSensitive: Bool { expiresAt != 0 || revokeAtOrNever != .max || rateLimitValue != 0 }
+    /// Whether deciding about this token depends on the exact wall-clock time: an expiry or a grace
+    /// period. Otherwise the time only stamps the use (rate limits have a clock of their own).
+    var isTimeSensitive: Bool { expiresAt != 0 || graceEndsAtOrNever != .max }
 
     /// The verification checks that do not involve scopes or the rate limit, at `now`.
     @inline(__always)
     func status(at now: Int64) -> Status {
-        TokenState.status(revokeAt: revokeAt, ownerRemoved: flags.contains(.ownerRemoved), expiresAt: expiresAt,
+        TokenState.status(revoked: flags.contains(.revoked), graceEndsAt: graceEndsAtOrNever == .max ? nil : graceEndsAtOrNever,
+                          ownerRemoved: flags.contains(.ownerRemoved), expiresAt: expiresAt,
                           active: flags.contains(.active), kind: kind,
                           ownerActive: flags.contains(.ownerKnown) ? flags.contains(.ownerActive) : nil, now: now)
     }
