@@ -5,7 +5,8 @@
 # Caddy (forward_auth).
 #
 #   make test-console          every console test (pytest tests/console)
-#   make bench-console         wrk against /verify: req/s and p99 (bench/console/)
+#   make bench-console         wrk against /verify: req/s and p99; ta_token_page at BENCH_PAGE_TOKENS
+#                              tokens (default 1,000,000; bench/console/)
 #   make console-screenshots   the PNGs of docs/console/, taken by the browser test
 #
 # CONSOLE_TESTS=-k\ http limits the tests run (pytest arguments).
@@ -33,5 +34,14 @@ test-console: $(CLI_BIN) $(CONSOLE_STAMP)
 console-screenshots: $(CLI_BIN) $(CONSOLE_STAMP)
 	$(CONSOLE_ENV) CONSOLE_SCREENSHOTS=$(abspath docs/console) $(CONSOLE_PY) -m pytest -p no:cacheprovider -q tests/console/test_browser.py
 
-bench-console: $(CLI_BIN)
+BENCH_PAGE_TOKENS ?= 1000000
+
+$(BUILD)/bench/console/token_pages: bench/console/token_pages.c $(TEST_PREFIX_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(C_STRICT) -O2 -D_POSIX_C_SOURCE=200809L $(TA_CFLAGS) $< -o $@ $(TA_LIBS)
+
+bench-console: $(CLI_BIN) $(BUILD)/bench/console/token_pages
 	TOKENAUTH_BIN=$(abspath $(CLI_BIN)) BENCH_DIR=$(abspath $(BUILD))/bench-console bash bench/console/forward_auth.sh
+	@rm -f $(BUILD)/bench/console/pages.db*
+	$(TA_RUN_ENV) $(BUILD)/bench/console/token_pages $(BUILD)/bench/console/pages.db $(BENCH_PAGE_TOKENS)
+	@rm -f $(BUILD)/bench/console/pages.db*
