@@ -91,7 +91,7 @@ def test_trusted_header_only_from_trusted_proxies(serve):
     refused = Client(console.base).get("/tokens", headers={"X-Forwarded-User": "nobody"})
     assert refused.status == 403, "not an active member"
     bad = Client(console.base).get("/tokens", headers={"X-Forwarded-User": "a b<"})
-    assert bad.status == 400 and "a b&lt;" not in bad.body or bad.status == 400
+    assert bad.status == 400 and "a b<" not in bad.body
 
     untrusted = serve("--trust-header", "X-Forwarded-User", "--trusted-proxy", "127.0.0.2")
     reply = Client(untrusted.base).get("/tokens", headers={"X-Forwarded-User": "admin1"})
