@@ -18,6 +18,7 @@ public struct ConsoleConfiguration: Sendable {
     /// Marks the session cookie `Secure` (the console is reached over HTTPS through a proxy).
     public var secureCookies = false
 
+    /// The defaults: loopback port 8080, no sign-in way (give one), 30 minutes of idle time.
     public init() {}
 }
 #endif
