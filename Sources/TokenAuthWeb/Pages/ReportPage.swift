@@ -33,7 +33,7 @@ extension ConsolePages {
         }
         let model = ReportModel(
             periods: Self.choices(Self.periods, period),
-            summary: "\(report.tokens.count) \(report.tokens.count == 1 ? "token" : "tokens") not revoked, as of \(TimeText.timestamp(report.generatedAt)) UTC.",
+            summary: "\(report.tokens.count) \(report.tokens.count == 1 ? "token" : "tokens") not revoked, as of \(TimeText.timestamp(report.generatedAt)).",
             sections: [
                 section("unused", "Unused scopes", "Granted, but not required by any request in the period: narrow the token.",
                         { !$0.neverUsed && !$0.unusedScopes.isEmpty }, detail: { "Unused: " + $0.unusedScopes.joined(separator: " ") }),
