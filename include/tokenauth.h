@@ -343,6 +343,45 @@ ta_status ta_token_list(ta_store *store, const char *actor, const char *query, c
 ta_status ta_token_get(ta_store *store, const char *actor, const char *token_id,
                        char **out_json);
 
+/* ---------------------------------------------------------------- consoles over large stores */
+
+/* Added to the contract. One page of ta_token_list, for a console over a store of any size: the
+   tokens the actor can see, in descending id order (newest first to the millisecond: ids are
+   time-ordered; tokens created in the same millisecond come in id order), as JSON
+   {"tokens": [...], "next": id or null, "scanned": n, "as_of": ms, "usage_flush_ms": ms}.
+   `query` may be NULL, or space-separated filters: those of ta_token_list (kind=, owner=,
+   status=), after=ID (start below this id: the previous page's "next"), limit=N (1..1000, default
+   50) and usage_days=N (0..90, default 0), each key at most once; anything else is
+   TA_INVALID_ARGUMENT. `name_contains` (NULL or "" for none, at most 200 bytes) keeps the tokens
+   whose name contains it, ignoring case.
+   Each token object is ta_token_list's, plus "actions": what the actor may do with it now, among
+   "rename", "activate", "deactivate", "revoke", "rotate", "delete" (allowed by IAM and by the
+   token's state, and not pointless: no "activate" for an active token), and with usage_days=N,
+   "recent_uses": its uses on each of the last N UTC days, oldest first.
+   One call examines at most 20,000 tokens: when a filter matches rarely, "tokens" may hold fewer
+   than `limit` while "next" is not null; pass it as after= to go on. "next" is null once every
+   token was examined. "as_of" is the time of the read: counts include this handle's uses up to
+   then, and other handles' up to their own usage_flush_ms earlier; "usage_flush_ms" is this
+   handle's. Refusals are audited as for ta_token_list (action "token_page"). */
+ta_status ta_token_page(ta_store *store, const char *actor, const char *query,
+                        const char *name_contains, char **out_json);
+
+/* Added to the contract. What the actor may do with one token it can see, as JSON
+   {"token_id", "actions": [...]}, the "actions" of ta_token_page. TA_NOT_FOUND as ta_token_get. */
+ta_status ta_token_actions(ta_store *store, const char *actor, const char *token_id,
+                           char **out_json);
+
+/* Added to the contract. What the actor may do in general, as JSON: {"actor" (member id or
+   "system"), "create" (the kinds it may create: "personal", "service"), "grantable_scopes" (the
+   catalog entries, as ta_scope_list has them, that it holds and so may grant), "audit" (bool: may
+   read the audit log), "all_members" (bool: ta_member_list_for shows every member)}. An actor that
+   is not an active member is TA_PERMISSION_DENIED (audited, action "actor_rights"). */
+ta_status ta_actor_rights(ta_store *store, const char *actor, char **out_json);
+
+/* Added to the contract. The members the actor may see, as ta_member_list has them: every member
+   for an admin (and for actor NULL, the host), otherwise the actor alone. */
+ta_status ta_member_list_for(ta_store *store, const char *actor, char **out_json);
+
 /* ---------------------------------------------------------------- the hot path */
 
 typedef struct ta_verdict {

@@ -11,8 +11,8 @@ extension TokenStore {
 
     public func setTokenActive(actor: String?, tokenID: String, active: Bool) throws {
         try manage(actor, tokenID, "token_set_active", .setActive, .full) { token, _, now, _ in
-            if active, TokenState.status(of: token, owner: nil, now: now) == .revoked {
-                throw TokenAuthError(.conflict, "a revoked token cannot be activated again")
+            if let conflict = TokenState.conflict(.setActive, on: token, activating: active, now: now) {
+                throw TokenAuthError(.conflict, conflict)
             }
             token.active = active
             return (active ? "token.activated" : "token.deactivated", [])
@@ -39,10 +39,7 @@ extension TokenStore {
         guard graceMS >= 0 else { throw TokenAuthError.invalid("grace_ms must not be negative") }
         var issued: IssuedToken?
         try manage(actor, tokenID, "token_rotate", .rotate, .full) { token, resolvedActor, now, writer in
-            if TokenState.status(of: token, owner: nil, now: now) == .revoked {
-                throw TokenAuthError(.conflict, "a revoked token cannot be rotated")
-            }
-            if token.rotatedTo != nil { throw TokenAuthError(.conflict, "this token was already rotated") }
+            if let conflict = TokenState.conflict(.rotate, on: token, now: now) { throw TokenAuthError(.conflict, conflict) }
             var successor = token
             successor.createdAt = now
             successor.createdBy = resolvedActor.auditName

@@ -34,6 +34,9 @@ protocol StorageReader {
     func token(id: String) throws -> TokenRecord?
     /// Every token, newest first (created_at descending, then the latest created first).
     func tokens() throws -> [TokenRecord]
+    /// Up to `limit` tokens in descending id order (newest first: ids are time-ordered), those with
+    /// an id below `before` when it is given, only of `kind` and `owner` when given. Walks the id index.
+    func tokens(before: String?, kind: TokenKind?, owner: String?, limit: Int) throws -> [TokenRecord]
     func tokenExists(id: String) throws -> Bool
     func dailyUsage(tokenID: String, fromDay: Int64) throws -> [DailyUsage]
     func usageCounts(tokenID: String, dimension: UsageDimension, fromDay: Int64) throws -> [(key: String, count: Int64)]

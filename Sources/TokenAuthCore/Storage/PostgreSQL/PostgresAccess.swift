@@ -152,6 +152,12 @@ final class PostgresAccess: StorageWriter {
         try rows("SELECT \(Self.tokenColumns) FROM tokens ORDER BY created_at DESC, seq DESC", [], Self.token)
     }
 
+    func tokens(before: String?, kind: TokenKind?, owner: String?, limit: Int) throws -> [TokenRecord] {
+        let page = KeysetPage(columns: Self.tokenColumns, before: before, kind: kind, owner: owner, limit: limit,
+                              placeholder: { "$\($0)" })
+        return try rows(page.sql, page.values(text: PGValue.text, int: PGValue.int), Self.token)
+    }
+
     func tokenExists(id: String) throws -> Bool {
         try !rows("SELECT 1 FROM tokens WHERE id = $1", [.text(id)]) { _, _ in true }.isEmpty
     }

@@ -6,7 +6,7 @@
 /// as SQLite's BINARY collation does, whatever the database's locale.
 enum PostgresSchema {
     static let marker = "libtokenauth"
-    static let currentVersion: Int64 = 3
+    static let currentVersion: Int64 = 4
     /// The first key of the writers' advisory lock ('TAK1', as SQLite's application_id); the
     /// second is derived from the schema name, so two stores in one database do not wait for each other.
     static let lockClass: Int32 = 0x5441_4B31
@@ -112,6 +112,10 @@ enum PostgresSchema {
             granted bigint NOT NULL DEFAULT 0,
             now_us bigint NOT NULL DEFAULT 0
         );
+        """,
+        // 4: a member's own tokens a page at a time (SQLite's migration 6 says why).
+        """
+        CREATE INDEX tokens_owner ON tokens(owner, id) WHERE owner IS NOT NULL;
         """,
     ]
 

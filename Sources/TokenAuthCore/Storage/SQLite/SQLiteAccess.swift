@@ -141,6 +141,12 @@ struct SQLiteAccess: StorageWriter {
         try rows("SELECT \(Self.tokenColumns) FROM tokens ORDER BY created_at DESC, seq DESC", [], Self.token)
     }
 
+    func tokens(before: String?, kind: TokenKind?, owner: String?, limit: Int) throws -> [TokenRecord] {
+        let page = KeysetPage(columns: Self.tokenColumns, before: before, kind: kind, owner: owner, limit: limit,
+                              placeholder: { "?\($0)" })
+        return try rows(page.sql, page.values(text: SQLValue.text, int: SQLValue.int), Self.token)
+    }
+
     func tokenExists(id: String) throws -> Bool {
         try !rows("SELECT 1 FROM tokens WHERE id = ?1", [.text(id)]) { _ in true }.isEmpty
     }
