@@ -77,7 +77,8 @@ TA_RUN_ENV := LD_LIBRARY_PATH=$(TEST_PREFIX)/lib
 DEB_PACKAGES := libssl-dev libsqlite3-dev libpq-dev pkg-config gcc g++ make binutils libc6-dev python3
 
 # Fragments append to these.
-TEST_TARGETS := test-contract test-swift test-abi-symbols test-cxx-header test-c test-two-process test-readme
+TEST_TARGETS := test-contract test-swift test-abi-symbols test-cxx-header test-c test-two-process test-rate-processes \
+    test-readme
 DEMO_TARGETS := demo-status-table
 BENCH_TARGETS :=
 INSTALL_TARGETS :=
@@ -90,7 +91,7 @@ $(shell mkdir -p $(BUILD) && { echo '$(SWIFT_RELEASE_FLAGS)' | cmp -s - $(RELEAS
 
 .PHONY: all lib install uninstall install-test-prefix deps test demo bench clean distclean \
         print-version test-swift test-contract test-abi-symbols test-c test-cxx-header \
-        test-two-process test-readme demo-status-table print-targets
+        test-two-process test-rate-processes test-readme demo-status-table print-targets
 
 all: lib
 
@@ -248,7 +249,11 @@ test-c: $(C_TESTS)
 test-two-process: $(BUILD)/tests/c/two_process
 	$(TA_RUN_ENV) $(BUILD)/tests/c/two_process
 
-$(BUILD)/tests/c/two_process: tests/c/two_process.c $(C_TEST_DEPS)
+# Processes sharing one token's rate-limit bucket (one of them SIGKILLed part way).
+test-rate-processes: $(BUILD)/tests/c/rate_processes
+	$(TA_RUN_ENV) $(BUILD)/tests/c/rate_processes
+
+$(BUILD)/tests/c/two_process $(BUILD)/tests/c/rate_processes: $(BUILD)/tests/c/%: tests/c/%.c $(C_TEST_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(C_STRICT) -Itests/c $(TA_CFLAGS) $< -o $@ $(TA_LIBS)
 

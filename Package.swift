@@ -11,8 +11,21 @@ let package = Package(
         // product cannot share a name).
         .executable(name: "tokenauth-cli", targets: ["TokenAuthCLI"]),
     ],
+    // `Console` builds `tokenauth serve` (the web console and forward-auth endpoint, on Hummingbird).
+    // Only the release CLI enables it (mk/cli.mk); the debug build of `swift test` leaves it off, so
+    // a CI run compiles Hummingbird and its dependencies once.
+    traits: [
+        .trait(name: "Console", description: "tokenauth serve: the web console and forward-auth endpoint"),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Without its default traits (swift-configuration, full Foundation): nothing the console uses.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",
@@ -28,8 +41,20 @@ let package = Package(
         .target(name: "TokenAuth", dependencies: ["CTokenAuth", "TokenAuthCore"], exclude: ["tokenauth.map"]),
         .testTarget(name: "TokenAuthCoreTests", dependencies: ["TokenAuthCore"]),
         .testTarget(name: "TokenAuthABITests", dependencies: ["TokenAuth", "CTokenAuth"]),
+        // The web console (`tokenauth serve`): empty unless the `Console` trait is enabled.
+        .target(name: "TokenAuthWeb", dependencies: [
+            "TokenAuthCore",
+            .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Console"])),
+            .product(name: "Mustache", package: "swift-mustache", condition: .when(traits: ["Console"])),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["Console"])),
+            .product(name: "Logging", package: "swift-log", condition: .when(traits: ["Console"])),
+            .product(name: "HTTPTypes", package: "swift-http-types", condition: .when(traits: ["Console"])),
+            .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Console"])),
+        ]),
         .executableTarget(name: "TokenAuthCLI", dependencies: [
             "TokenAuthCore", "CTokenAuth", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .target(name: "TokenAuthWeb", condition: .when(traits: ["Console"])),
+            .product(name: "Logging", package: "swift-log", condition: .when(traits: ["Console"])),
         ]),
         .testTarget(name: "TokenAuthCLITests", dependencies: ["TokenAuthCLI"]),
     ]

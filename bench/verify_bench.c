@@ -15,7 +15,10 @@
  *           + an UPDATE of last_used (autocommit), with synchronous=NORMAL and =FULL;
  *   libtokenauth: cold (first verify after ta_open: mean and p99 per call), hot, unknown
  *           well-formed (repeated and first sight), malformed, forbidden, rate-limited, 1 and T
- *           threads; token creation rate (batched, and one per call), ta_open time, peak RSS and
+ *           threads; hot verifies of rate-limited tokens that pass (their bucket shared by the host's
+ *           processes, and this handle's own), and of tokens holding 4 grants qualified with a
+ *           resource pattern checked against a resource (ta_verify_resource), against unlimited,
+ *           unqualified tokens of a pool of the same size; token creation rate (batched, and one per call), ta_open time, peak RSS and
  *           RSS per cached token;
  *   a gateway's request: ta_verify alone and ta_verify + ta_record_usage (what a gateway records
  *           after the upstream answered), in alternating slices, for one hot token and for a
@@ -284,6 +287,13 @@ static timing floor_loop(EVP_MD_CTX *ctx, const pool *p, size_t start, size_t wa
     return t;
 }
 
+/* When set, lib_loop verifies with ta_verify_resource against it. */
+static const char *resource;
+
+static ta_status lib_verify(ta_store *s, const char *token, const char *scopes, ta_verdict *v) {
+    return resource ? ta_verify_resource(s, token, scopes, resource, v) : ta_verify(s, token, scopes, v);
+}
+
 /* The operation a gateway-like loop records after each successful verify. */
 #define OPERATION "GET /api/tickets"
 
@@ -291,7 +301,7 @@ static timing floor_loop(EVP_MD_CTX *ctx, const pool *p, size_t start, size_t wa
    the upstream answered; the status of the first call that was not TA_OK. */
 static inline ta_status verify_request(ta_store *s, const char *token, const char *scopes, const char *operation,
                                        ta_verdict *v) {
-    ta_status st = ta_verify(s, token, scopes, v);
+    ta_status st = lib_verify(s, token, scopes, v);
     if (st == TA_OK && operation) st = ta_record_usage(s, v->token_id, operation, 200);
     return st;
 }
@@ -478,6 +488,7 @@ static timing naive_loop(sqlite3 *db, EVP_MD_CTX *ctx, const pool *p, size_t sta
 /* ------------------------------------------------------------------ results */
 
 enum { M_FLOOR, M_FLOOR_MISS, M_HOT, M_HOT_NOSCOPE, M_UNK_REP, M_UNK_NEW, M_MALFORMED, M_FORBIDDEN, M_RATE,
+       M_HOT_SMALL, M_LIMITED_HOST, M_LIMITED_HANDLE, M_QUALIFIED,
        M_COLD_MEAN, M_COLD_P50, M_COLD_P99, M_COLD_MAX, M_T1, M_TN, M_FLOOR_T1, M_FLOOR_TN, M_NAIVE_SEL,
        M_NAIVE_NORMAL, M_NAIVE_FULL, M_OPEN, M_CLOSE, M_RSS_TOKEN, M_ONE_ALONE, M_ONE_RECORD, M_SET_ALONE,
        M_SET_RECORD, M_REC_T1, M_REC_TN, M_COUNT };
@@ -659,7 +670,8 @@ static void usage(void) {
           "  --dir DIR        where the databases go (default: a new directory under $TMPDIR or /var/tmp)\n"
           "  --ops K          timed verifies per in-memory measurement (default max(N, 1000000))\n"
           "  --naive-ms MS    time cap of each naive SQLite measurement (default 1500)\n"
-          "  --rate-tokens M  tokens with rate_limit 1 (default min(1000, N/10 + 1))\n"
+          "  --rate-tokens M  tokens with rate_limit 1, and as many with a limit they never reach\n"
+          "                   (default min(1000, N/10 + 1))\n"
           "  --unknown-pool U unknown well-formed tokens per pool (default min(N, 100000))\n"
           "  --index-limit L  ta_set_index_limit(L) on the measured handles (default: the library's)\n"
           "  --flush-ms F     usage_flush_ms of the measured handles (default: the library's, 1000)\n"
@@ -835,7 +847,8 @@ int main(int argc, char **argv) {
     }
 
     /* ---- create the tokens: in batches, then a sample one per call (on the store that is nearly full) */
-    pool tokens = pool_new(n), rated = pool_new(rate_n);
+    pool tokens = pool_new(n), rated = pool_new(rate_n), limited = pool_new(rate_n), small = pool_new(rate_n),
+         qualified = pool_new(rate_n);
     size_t single_n = single_sample(n), batch_n = n - single_n;
     double batch_s, single_s;
     {
@@ -851,7 +864,19 @@ int main(int argc, char **argv) {
         spec.rate_limit = 1;
         spec.rate_window_ms = 3600000;
         create_tokens(s, &spec, &rated, 0, rate_n, true);
+        /* A limit these never reach (a unit comes back every nanosecond): every verify takes one. */
+        spec.name = "bench-limited-open";
+        spec.rate_limit = UINT32_MAX;
+        spec.rate_window_ms = 1;
+        create_tokens(s, &spec, &limited, 0, rate_n, true);
+        /* Four grants on projects; the resource verified is covered by the last. */
+        spec.name = "bench-qualified";
+        spec.scopes = "tickets:read@project/1 tickets:read@project/2 tickets:read@project/3 tickets:read@project/42";
+        spec.rate_limit = 0;
+        spec.rate_window_ms = 0;
+        create_tokens(s, &spec, &qualified, 0, rate_n, true);
         ta_close(s);
+        memcpy(small.tok, tokens.tok, rate_n * SLOT); /* unlimited, as many as `limited` */
     }
 
     /* ---- the floor's table and the naive database, from the same digests */
@@ -886,6 +911,9 @@ int main(int argc, char **argv) {
         pool_shuffle(&unknown);
         pool_shuffle(&malformed);
         pool_shuffle(&rated);
+        pool_shuffle(&limited);
+        pool_shuffle(&small);
+        pool_shuffle(&qualified);
         for (size_t i = 0; i < unk_n; i++) make_unknown(fresh.tok + i * SLOT, "tka", 's');
         pool_shuffle(&fresh);
 
@@ -955,6 +983,16 @@ int main(int argc, char **argv) {
             for (size_t i = 0; i < rate_n; i++) (void)ta_verify(s, pool_at(&rated, i), "tickets:read", &v);
         }
         paired(M_RATE, s, &rated, "tickets:read", TA_RATE_LIMITED, &tokens, ops, warm_ops);
+        /* Rate-limited tokens that pass, against unlimited ones of a pool of the same size (so that
+           both fit the caches alike): the host's shared buckets, then this handle's own. */
+        paired(M_HOT_SMALL, s, &small, "tickets:read", TA_OK, &tokens, ops, warm_ops);
+        paired(M_LIMITED_HOST, s, &limited, "tickets:read", TA_OK, &tokens, ops, warm_ops);
+        if (ta_set_rate_limit_policy(s, TA_RATE_LIMIT_PER_HANDLE) != TA_OK) die("ta_set_rate_limit_policy: %s", ta_last_error());
+        paired(M_LIMITED_HANDLE, s, &limited, "tickets:read", TA_OK, &tokens, ops, warm_ops);
+        if (ta_set_rate_limit_policy(s, TA_RATE_LIMIT_SHARED) != TA_OK) die("ta_set_rate_limit_policy: %s", ta_last_error());
+        resource = "project/42/tickets/7";
+        paired(M_QUALIFIED, s, &qualified, "tickets:read", TA_OK, &tokens, ops, warm_ops);
+        resource = NULL;
 
         /* 1 and T threads, hot, and the floor the same way for reference: interleaved in slices. */
         {
@@ -1054,6 +1092,25 @@ int main(int argc, char **argv) {
     row("ta_verify forbidden (scope missing)", M_FORBIDDEN, rt, NULL, -1);
     snprintf(rt, sizeof rt, "%.2f× floor", ratio_paired(M_RATE));
     row("ta_verify rate-limited (rate_limit 1, exhausted)", M_RATE, rt, NULL, -1);
+    {
+        char what[128];
+        double unlimited = ratio_paired(M_HOT_SMALL);
+        snprintf(rt, sizeof rt, "%.2f× floor", unlimited);
+        snprintf(what, sizeof what, "ta_verify hot, unlimited, a pool of %zu tokens (the baseline of the next two)", rate_n);
+        row(what, M_HOT_SMALL, rt, NULL, -1);
+        r = ratio_paired(M_LIMITED_HOST) / unlimited;
+        snprintf(rt, sizeof rt, "%.2f× unlimited (%.2f× floor)", r, ratio_paired(M_LIMITED_HOST));
+        row("ta_verify hot, rate-limited, passing: bucket shared by the host's processes (default)", M_LIMITED_HOST, rt,
+            "≤ 1.25× unlimited", r <= 1.25);
+        snprintf(rt, sizeof rt, "%.2f× unlimited (%.2f× floor)", ratio_paired(M_LIMITED_HANDLE) / unlimited,
+                 ratio_paired(M_LIMITED_HANDLE));
+        row("ta_verify hot, rate-limited, passing: this handle's bucket (TA_RATE_LIMIT_PER_HANDLE)", M_LIMITED_HANDLE, rt,
+            NULL, -1);
+        r = ratio_paired(M_QUALIFIED) / unlimited;
+        snprintf(rt, sizeof rt, "%.2f× unqualified (%.2f× floor)", r, ratio_paired(M_QUALIFIED));
+        row("ta_verify_resource hot: 4 grants qualified with a pattern, the 4th covering the resource", M_QUALIFIED, rt,
+            "≤ 1.3× unqualified", r <= 1.3);
+    }
     snprintf(rt, sizeof rt, "%.1f× floor", ratio(M_COLD_MEAN, M_FLOOR));
     row("ta_verify cold (first verify after ta_open): mean", M_COLD_MEAN, rt, NULL, -1);
     row("ta_verify cold: p50", M_COLD_P50, NULL, NULL, -1);
@@ -1144,6 +1201,9 @@ int main(int argc, char **argv) {
     sqlite3_close(naive);
     pool_free(&tokens);
     pool_free(&rated);
+    pool_free(&limited);
+    pool_free(&small);
+    pool_free(&qualified);
     pool_free(&unknown);
     pool_free(&malformed);
     pool_free(&fresh);

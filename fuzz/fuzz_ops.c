@@ -5,14 +5,15 @@
  * Calls: member put / set_active / remove, scope define, token create (one, or a batch of two) /
  * rename / set_active / revoke / delete / rotate, verify (with header variants, byte edits and
  * required scopes), record_usage, flush, every JSON read (list, get, stats, audit, report, scope
- * and member lists), moving the store's pinned clock, and bad arguments (NULL store, NULL /
+ * and member lists), moving the store's pinned clock forward or back, and bad arguments (NULL store, NULL /
  * invalid UTF-8 / over-long strings, NULL out pointers, bad kinds, negative grace).
  *
  * The model (members, catalog with implications, tokens with owner, granted and expanded scopes,
- * expiry, activity, revocation time, rotation, deletion) is updated only when a call returns
+ * expiry, activity, revocation as a state, a grace period's end as a time, rotation, deletion) is
+ * updated only when a call returns
  * TA_OK. Invariants (abort() on violation, so libFuzzer records a crash with the input):
  *  - every tracked token verifies exactly as the model says after every step: a revoked token is
- *    TA_REVOKED, a deleted one TA_UNKNOWN_TOKEN, never TA_OK;
+ *    TA_REVOKED, a deleted one TA_UNKNOWN_TOKEN, never TA_OK, whatever the clock reads later;
  *  - a personal token never has a scope in force that its owner lacks now (verification, and
  *    "effective_scopes" of ta_token_get, against the model's expansion of the owner's permissions);
  *  - a management call that succeeds was allowed by the contract's IAM rules (actor active,
@@ -58,9 +59,9 @@ typedef struct {
     char secret[128];
     ta_token_kind kind;
     int owner; /* member index, -1 for a service token */
-    bool owner_removed, active, deleted, rotated;
+    bool owner_removed, active, deleted, rotated, revoked;
     uint32_t granted, expanded, limit;
-    int64_t created, expires, revoke_at; /* 0 = none */
+    int64_t created, expires, grace_end; /* 0 = none */
 } token_m;
 
 static struct {
@@ -111,9 +112,9 @@ static ta_status model_status(const token_m *t)
 {
     if (t->deleted)
         return TA_UNKNOWN_TOKEN;
-    if (t->owner_removed)
+    if (t->owner_removed || t->revoked)
         return TA_REVOKED;
-    if (t->revoke_at && M.now >= t->revoke_at)
+    if (t->grace_end && M.now >= t->grace_end)
         return TA_REVOKED;
     if (t->expires && M.now >= t->expires)
         return TA_EXPIRED;
@@ -839,7 +840,7 @@ static void op_token_manage(enum op_kind op)
         t->active = active;
         break;
     case OP_REVOKE:
-        t->revoke_at = t->revoke_at && t->revoke_at < M.now ? t->revoke_at : M.now;
+        t->revoked = true;
         break;
     case OP_DELETE:
         t->deleted = true;
@@ -854,13 +855,17 @@ static void op_token_manage(enum op_kind op)
         token_m n = *t;
         n.created = M.now;
         n.active = true;
-        n.revoke_at = 0;
+        n.grace_end = 0;
+        n.revoked = false;
         n.rotated = false;
         if (t->expires) {
             int64_t life = t->expires - t->created;
             n.expires = M.now + (life < 1 ? 1 : life);
         }
-        t->revoke_at = M.now + grace;
+        if (grace == 0)
+            t->revoked = true;
+        else
+            t->grace_end = M.now + grace;
         t->rotated = true;
         add_token(secret, newid, &n);
         ta_free(secret);
@@ -872,9 +877,10 @@ static void op_token_manage(enum op_kind op)
 
 static void op_clock(void)
 {
-    static const int64_t deltas[] = {1, 999, 1000, 60000, 86400000, 7LL * 86400000};
-    int64_t d = deltas[u8() % 6];
-    snprintf(trace[step], sizeof trace[step], "clock +%lld", (long long)d);
+    /* Backwards too: NTP steps, a restored snapshot. */
+    static const int64_t deltas[] = {1, 999, 1000, 60000, 86400000, 7LL * 86400000, -1000, -3600000};
+    int64_t d = deltas[u8() % 8];
+    snprintf(trace[step], sizeof trace[step], "clock %+lld", (long long)d);
     M.now += d;
     ta_set_clock(S, M.now);
 }
@@ -1113,7 +1119,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     M.implies[1] = 1u << 0; /* tickets:write -> tickets:read */
     M.implies[3] = 1u << 2;
     M.implies[5] = 1u << 4;
-    if (ta_open(":memory:", NULL, &S) != TA_OK)
+    /* No background ticks: a handle's thread records a grace period's end once its clock has
+       passed it, which would make the model depend on timing once the clock steps back. */
+    ta_config quiet = {NULL, 0, 0, UINT32_MAX, 0};
+    if (ta_open(":memory:", &quiet, &S) != TA_OK)
         die("ta_open(\":memory:\") failed", ta_last_error());
     ta_set_clock(S, M.now);
     /* a starting team, so that short inputs reach the token calls */

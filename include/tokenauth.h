@@ -57,9 +57,9 @@ extern "C" {
 
 /* The library version this header belongs to; ta_version() reports the library's own. */
 #define TA_VERSION_MAJOR 1
-#define TA_VERSION_MINOR 0
+#define TA_VERSION_MINOR 1
 #define TA_VERSION_PATCH 0
-#define TA_VERSION_STRING "1.0.0"
+#define TA_VERSION_STRING "1.1.0"
 
 typedef struct ta_store ta_store; /* one open token database */
 
@@ -71,7 +71,8 @@ typedef enum ta_status {
                                     Authorization value; decided without touching storage   */
     TA_UNKNOWN_TOKEN = 2,  /* [401] well-formed but never issued here, or deleted                */
     TA_REVOKED = 3,        /* [401] revoked, replaced by rotation once now >= rotation time +
-                                    grace, or its owner was removed                          */
+                                    grace, or its owner was removed. A revocation is a state:
+                                    no clock, on any host, ever undoes it                     */
     TA_EXPIRED = 4,        /* [401] now >= its expires_at_ms                                     */
     TA_INACTIVE = 5,       /* [403] deactivated (can be activated again)                         */
     TA_OWNER_INACTIVE = 6, /* [403] personal token whose owner is deactivated                    */
@@ -113,7 +114,10 @@ typedef struct ta_config {
                                         NULL keeps the database's prefix ("tka" for a new one). */
     uint32_t default_rate_limit;     /* requests per window for tokens created through this
                                         handle without one (resolved at creation and stored with
-                                        the token); 0 = unlimited                                */
+                                        the token); 0 = unlimited. A token's limit is one budget
+                                        for every process of the host that opens the same file,
+                                        and for a whole fleet on PostgreSQL (see
+                                        ta_set_rate_limit_policy)                                */
     uint32_t default_rate_window_ms; /* 0 = 60000                                                */
     uint32_t usage_flush_ms;         /* the longest that recorded usage may wait in memory before
                                         it is written; 0 = 1000                                  */
@@ -148,6 +152,33 @@ void ta_set_clock(ta_store *store, int64_t now_ms);
    connection in any process committed, and drops exactly the tokens a commit changed. Evicted
    tokens are simply read again. TA_INVALID_ARGUMENT for a NULL store. */
 ta_status ta_set_index_limit(ta_store *store, size_t max_tokens);
+
+/* Added to the contract (1.1). How a handle's rate limits are shared.
+   TA_RATE_LIMIT_SHARED, the default: every process of the host that opens the same database file
+   draws each token's capacity from one bucket, kept in shared memory in a file beside the database
+   (`<path>-ratelimit`, created with the database file's mode and owner, like SQLite's `-shm`); a
+   token limited to 100/min gets 100/min behind any number of workers. On PostgreSQL, one budget for
+   the whole fleet (README "Fleets"). TA_RATE_LIMIT_PER_HANDLE: one bucket per token for this handle
+   alone, as libtokenauth 1.0 did (the only policy of a ":memory:" store). If the shared table cannot
+   be used for a token (the file could not be opened or allocated, or more tokens are short of
+   capacity at once than it holds near that token: 262,144 slots), that token is limited by a bucket
+   of this handle alone, and each such verification is counted by ta_rate_limit_info and written to
+   the audit log as rate_limit.unshared (one entry per reason and minute): never silently. */
+typedef enum ta_rate_limit_policy {
+    TA_RATE_LIMIT_SHARED = 0,
+    TA_RATE_LIMIT_PER_HANDLE = 1
+} ta_rate_limit_policy;
+
+/* Added to the contract (1.1). Chooses this handle's policy for its verifications from now on
+   (buckets do not carry over: call it right after ta_open). TA_CONFLICT for TA_RATE_LIMIT_SHARED
+   on a ":memory:" store; TA_INVALID_ARGUMENT for another value or a NULL store. */
+ta_status ta_set_rate_limit_policy(ta_store *store, ta_rate_limit_policy policy);
+
+/* Added to the contract (1.1). The policy in force and its buckets, as JSON: {"policy": "host" |
+   "fleet" | "handle", "table": the file or null, "slots", "buckets_in_use" (buckets not full now),
+   "unshared_verifications" (this handle's verifications that fell back to a bucket of its own),
+   "problem": why the shared table is unavailable, or null}. */
+ta_status ta_rate_limit_info(ta_store *store, char **out_json);
 
 /* ---------------------------------------------------------------- scopes and members */
 
@@ -269,7 +300,10 @@ ta_status ta_token_set_active(ta_store *store, const char *actor, const char *to
                               bool active);
 
 /* Revokes at once and for good: every later verification, in every process, gets TA_REVOKED.
-   The token's record stays, for listing and audit. */
+   The token's record stays, for listing and audit. Revocation is recorded as a state, never as a
+   time compared with a verifying host's clock: a host whose clock is behind or ahead of the
+   revoker's, or a clock stepped back later, refuses the token all the same ("revoked_at" keeps
+   the revoker's time, for the record). */
 ta_status ta_token_revoke(ta_store *store, const char *actor, const char *token_id);
 
 /* Deletes the token's record; it can never be restored or used (TA_UNKNOWN_TOKEN). Its audit
@@ -278,8 +312,12 @@ ta_status ta_token_delete(ta_store *store, const char *actor, const char *token_
 
 /* Rotation: issues a new, active token with the same name, kind, owner, scopes and rate limit
    (and, if the old one expires, the same lifetime counted from now; created_by is the actor),
-   and revokes the old one once `grace_ms` has passed (0: at once): the old token answers
-   TA_REVOKED when now >= rotation time + grace_ms. Rotating a revoked or already-rotated token is
+   and revokes the old one once `grace_ms` has passed (0: at once, as a state, like
+   ta_token_revoke): the old token answers TA_REVOKED when now >= rotation time + grace_ms. The
+   grace period is the one rule of revocation that is a time: each host judges it by its own clock
+   (so it ends up to the hosts' skew early or late there) until a handle whose clock has passed
+   its end records it as a revocation, within one usage_flush_ms of its background thread; from
+   then on every host refuses the old token whatever its clock reads. Rotating a revoked or already-rotated token is
    TA_CONFLICT; grace_ms < 0 is TA_INVALID_ARGUMENT. Returns the new secret and id as
    ta_token_create does; "rotated_from"/"rotated_to" link the two at once. */
 ta_status ta_token_rotate(ta_store *store, const char *actor, const char *token_id,
@@ -304,6 +342,45 @@ ta_status ta_token_list(ta_store *store, const char *actor, const char *query, c
    not see it (the two are indistinguishable). */
 ta_status ta_token_get(ta_store *store, const char *actor, const char *token_id,
                        char **out_json);
+
+/* ---------------------------------------------------------------- consoles over large stores */
+
+/* Added to the contract. One page of ta_token_list, for a console over a store of any size: the
+   tokens the actor can see, in descending id order (newest first to the millisecond: ids are
+   time-ordered; tokens created in the same millisecond come in id order), as JSON
+   {"tokens": [...], "next": id or null, "scanned": n, "as_of": ms, "usage_flush_ms": ms}.
+   `query` may be NULL, or space-separated filters: those of ta_token_list (kind=, owner=,
+   status=), after=ID (start below this id: the previous page's "next"), limit=N (1..1000, default
+   50) and usage_days=N (0..90, default 0), each key at most once; anything else is
+   TA_INVALID_ARGUMENT. `name_contains` (NULL or "" for none, at most 200 bytes) keeps the tokens
+   whose name contains it, ignoring case.
+   Each token object is ta_token_list's, plus "actions": what the actor may do with it now, among
+   "rename", "activate", "deactivate", "revoke", "rotate", "delete" (allowed by IAM and by the
+   token's state, and not pointless: no "activate" for an active token), and with usage_days=N,
+   "recent_uses": its uses on each of the last N UTC days, oldest first.
+   One call examines at most 20,000 tokens: when a filter matches rarely, "tokens" may hold fewer
+   than `limit` while "next" is not null; pass it as after= to go on. "next" is null once every
+   token was examined. "as_of" is the time of the read: counts include this handle's uses up to
+   then, and other handles' up to their own usage_flush_ms earlier; "usage_flush_ms" is this
+   handle's. Refusals are audited as for ta_token_list (action "token_page"). */
+ta_status ta_token_page(ta_store *store, const char *actor, const char *query,
+                        const char *name_contains, char **out_json);
+
+/* Added to the contract. What the actor may do with one token it can see, as JSON
+   {"token_id", "actions": [...]}, the "actions" of ta_token_page. TA_NOT_FOUND as ta_token_get. */
+ta_status ta_token_actions(ta_store *store, const char *actor, const char *token_id,
+                           char **out_json);
+
+/* Added to the contract. What the actor may do in general, as JSON: {"actor" (member id or
+   "system"), "create" (the kinds it may create: "personal", "service"), "grantable_scopes" (the
+   catalog entries, as ta_scope_list has them, that it holds and so may grant), "audit" (bool: may
+   read the audit log), "all_members" (bool: ta_member_list_for shows every member)}. An actor that
+   is not an active member is TA_PERMISSION_DENIED (audited, action "actor_rights"). */
+ta_status ta_actor_rights(ta_store *store, const char *actor, char **out_json);
+
+/* Added to the contract. The members the actor may see, as ta_member_list has them: every member
+   for an admin (and for actor NULL, the host), otherwise the actor alone. */
+ta_status ta_member_list_for(ta_store *store, const char *actor, char **out_json);
 
 /* ---------------------------------------------------------------- the hot path */
 
@@ -335,15 +412,19 @@ typedef struct ta_verdict {
  * not valid scope syntax is TA_INVALID_ARGUMENT, touches no storage and counts nowhere. Fills
  * `*out` (which may be NULL; zeroed first, every field set) and returns its status.
  *
- * Rate limiting is a token bucket per token and per open store handle (processes sharing a file
- * each keep their own buckets): capacity rate_limit, refilled continuously at rate_limit per
+ * Rate limiting is a token bucket per token, shared as ta_set_rate_limit_policy says (by default,
+ * one bucket for every process of the host that opens the same file): capacity rate_limit, refilled continuously at rate_limit per
  * rate_window_ms, starting full. Only a verification that passes every other check takes a unit;
  * without one it gets TA_RATE_LIMITED. rate_remaining is the whole units left, retry_after_ms the
- * time until one unit is back, rate_reset_ms the time until the bucket is full. A clock that
- * moves back refills nothing.
+ * time until one unit is back, rate_reset_ms the time until the bucket is full. Windows are
+ * measured with the host's CLOCK_BOOTTIME (the pinned clock under ta_set_clock), which no wall
+ * clock step moves; a reading that goes back refills nothing and locks nothing out (the bucket
+ * keeps its level and refills from the new reading on).
  *
  * A successful verification counts as a use: it updates "use_count", "last_used_at", "by_day"
- * and "scopes_used" (buffered, see ta_config.usage_flush_ms). A denied verification of a known
+ * and "scopes_used" (buffered, see ta_config.usage_flush_ms). The use is counted under the UTC day
+ * the verifying host's clock reads; "last_used_at" never moves backwards, whatever the clocks of
+ * the hosts that report uses. A denied verification of a known
  * token (TA_RATE_LIMITED included) counts in "denied_count" and is written to the audit log as
  * verify.denied, buffered the same way, with the verdict's subject as actor. Denials are
  * aggregated into one entry per (token, status, UTC minute) — "at" is the first denial; detail
@@ -360,6 +441,45 @@ ta_status ta_verify(ta_store *store, const char *credential, const char *require
 /* The same, for a credential that is not NUL-terminated (e.g. a header in a request buffer). */
 ta_status ta_verify_n(ta_store *store, const char *credential, size_t credential_len,
                       const char *required_scopes, ta_verdict *out);
+
+/*
+ * Added to the contract (1.1): resource-scoped grants, for least privilege ("single-purpose
+ * integrations should be scoped to specific entities").
+ *
+ * A grant in a token's scopes or a member's permissions is a SCOPE, or SCOPE@PATTERN: the scope on
+ * the resources the pattern covers only (`tickets:read@project/42`, `assets:write@site/STAR/rack/7`
+ * with STAR a lone `*`). A pattern is '/'-separated segments, each 1..64 bytes of [A-Za-z0-9._:-] or
+ * a lone `*` (any one whole segment), at most 200 bytes. A resource name has the same syntax
+ * without `*`, at most 1024 bytes. A pattern covers a name when, segment by segment over the
+ * pattern's length, each pattern segment is `*` or equal to the name's (by bytes: case-sensitive);
+ * the name may go deeper (`project/42` covers `project/42/tickets/7`, not `project`).
+ * Implications keep the qualifier: `tickets:write@P` implies `tickets:read@P`, and `admin@P` every
+ * scope on P and nothing elsewhere (IAM actions take no pattern, and only admin on every resource
+ * makes an administrator).
+ *
+ * Verifies like ta_verify, with the resource the request touches. A required scope is in force when
+ * the token holds it on every resource (directly or by implication), or holds it through a grant
+ * whose pattern covers `resource`; for a personal token, its owner must also hold it on `resource`
+ * now (an owner downgraded to `S@project/42` narrows the owner's `S` tokens to project 42 at once).
+ * `resource` NULL or "" means no specific resource: then only grants on every resource count, so
+ * ta_verify of a token holding only qualified grants is TA_FORBIDDEN (fail closed). An ill-formed
+ * resource name is TA_INVALID_ARGUMENT (checked first, counting nowhere). With TA_FORBIDDEN,
+ * missing_scope names the scope and ta_last_error() the resource too. A success counts the grant
+ * used in "scopes_used" as written: `tickets:read@project/42` when a qualified grant put it in force.
+ *
+ * Creation, batch creation and rotation keep least privilege per grant: each requested grant must be
+ * covered by one the actor holds. A grant on every resource covers everything; `S@Q` covers `S@P`
+ * when Q has no more segments than P and each Q segment is `*` or equal to P's (a `*` in P needs a
+ * `*` in Q); otherwise TA_PERMISSION_DENIED. The SCOPE part must be in the catalog
+ * (TA_UNKNOWN_SCOPE); patterns are not catalog entries. Lists, reports, statistics and the audit
+ * show grants as written.
+ */
+ta_status ta_verify_resource(ta_store *store, const char *credential, const char *required_scopes,
+                             const char *resource, ta_verdict *out);
+
+/* Added to the contract (1.1). ta_verify_resource for a credential that is not NUL-terminated. */
+ta_status ta_verify_resource_n(ta_store *store, const char *credential, size_t credential_len,
+                               const char *required_scopes, const char *resource, ta_verdict *out);
 
 /* Records what the gateway did with a verified request: `operation` names it (e.g.
    "GET /api/tickets", at most 200 bytes), `http_status` is what the upstream answered (100..599).

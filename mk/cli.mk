@@ -12,7 +12,9 @@
 CLI_SCRATCH ?= .build-cli
 CLI_BIN := $(BUILD)/bin/tokenauth
 BINDIR ?= $(PREFIX)/bin
-CLI_RELEASE_FLAGS := -c release --product tokenauth-cli --static-swift-stdlib
+# The `Console` trait adds `tokenauth serve` (Hummingbird): this release build is the only one that
+# compiles it; the debug build of `swift test` leaves the trait off (mk/console.mk).
+CLI_RELEASE_FLAGS := -c release --product tokenauth-cli --static-swift-stdlib --traits Console
 
 TEST_TARGETS += test-cli
 # For an `install` that depends on $(INSTALL_TARGETS) (and `uninstall` on $(UNINSTALL_TARGETS)).

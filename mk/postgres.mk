@@ -7,7 +7,9 @@
 #                          set (each test gets a fresh schema), then open_pg (what ta_open refuses),
 #                          tests/c/two_process on a URI (one process revokes, the other refuses on its very next
 #                          verify) and failover (killed sessions, a hung server, a stopped server),
-#                          then stops the server and removes it (also on failure)
+#                          then fleet_limits (one rate-limit budget per token for 2, 4 and 8
+#                          handles: measured overshoot and false 429s), then stops the server and
+#                          removes it (also on failure)
 #   make bench-postgres    revocation propagation between two processes (p50/p99 over
 #                          $(PG_BENCH_REVOCATIONS) revocations) and hot verify PostgreSQL vs SQLite
 #
@@ -36,13 +38,17 @@ $(PG_BIN)/failover: tests/postgres/failover.c $(C_TEST_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(C_STRICT) -D_DEFAULT_SOURCE -Itests/c $(TA_CFLAGS) $< -o $@ $(TA_LIBS)
 
+$(PG_BIN)/fleet_limits: tests/postgres/fleet_limits.c $(C_TEST_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(C_STRICT) -Itests/c $(TA_CFLAGS) $< -o $@ $(TA_LIBS)
+
 $(PG_BIN)/bench_postgres: tests/postgres/bench_postgres.c $(TEST_PREFIX_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror $$($(TA_PKG_CONFIG) --cflags tokenauth) $< -o $@ \
 	    $$($(TA_PKG_CONFIG) --libs tokenauth)
 
 # One shell, so that the trap stops and removes the server whatever fails.
-test-postgres: $(PG_BIN)/open_pg $(BUILD)/tests/c/two_process $(PG_BIN)/failover
+test-postgres: $(PG_BIN)/open_pg $(BUILD)/tests/c/two_process $(PG_BIN)/failover $(PG_BIN)/fleet_limits
 	@set -e; dir=$(PG_DIR)/test.$$$$; \
 	trap 'bash $(PG_SERVER) destroy '"$$dir" EXIT; \
 	url=$$(bash $(PG_SERVER) start "$$dir"); \
@@ -57,6 +63,9 @@ test-postgres: $(PG_BIN)/open_pg $(BUILD)/tests/c/two_process $(PG_BIN)/failover
 	echo "==> lost connections, a stopped server"; \
 	$(PG_PSQL) "SET client_min_messages = warning; DROP SCHEMA IF EXISTS failover CASCADE; CREATE SCHEMA failover"; \
 	$(TA_RUN_ENV) $(PG_BIN)/failover $(call pg_schema_uri,failover) $(PG_SERVER) "$$dir"; \
+	echo "==> one rate-limit budget per token for a fleet of 2, 4 and 8 handles"; \
+	$(PG_PSQL) "SET client_min_messages = warning; DROP SCHEMA IF EXISTS fleet CASCADE; CREATE SCHEMA fleet"; \
+	$(TA_RUN_ENV) $(PG_BIN)/fleet_limits $(call pg_schema_uri,fleet); \
 	echo "test-postgres: the ABI suite, open_pg, two_process and failover passed on PostgreSQL"
 
 bench-postgres: $(PG_BIN)/bench_postgres

@@ -121,6 +121,11 @@ test-rel-contention: $(REL_BUILD)/bin/contention
 soak-rel-contention: $(REL_BUILD)/bin/contention
 	$(TA_RUN_ENV) $(REL_RUN) REL_SECONDS=$(SOAK_SECONDS) $(REL_BUILD)/bin/contention
 
+# Rate limits shared by processes that each run several threads: plain, then under ThreadSanitizer.
+test-rel-rate-mix: $(REL_BUILD)/bin/rate_mix $(REL_BUILD)/tsan/rate_mix
+	$(TA_RUN_ENV) $(REL_RUN) $(REL_BUILD)/bin/rate_mix
+	$(TSAN_RUN) REL_LIMIT=60 $(REL_BUILD)/tsan/rate_mix
+
 test-rel-disk: $(REL_BUILD)/bin/disk $(REL_BUILD)/asan/disk
 	$(TA_RUN_ENV) $(REL_RUN) $(REL_BUILD)/bin/disk
 	$(ASAN_RUN) REL_QUICK=1 $(REL_BUILD)/asan/disk
@@ -165,7 +170,7 @@ soak-rel-swift-tsan:
 	bash $(REL_SRC)/run-swift-sanitizer.sh thread .build-tsan
 
 # ---------------------------------------------------------------- the lists
-TEST_TARGETS += test-rel-fuzz test-rel-threads test-rel-crash test-rel-contention test-rel-disk \
+TEST_TARGETS += test-rel-fuzz test-rel-threads test-rel-crash test-rel-contention test-rel-rate-mix test-rel-disk \
     test-rel-secrets test-rel-valgrind test-rel-swift-asan
 SOAK_TARGETS += soak-rel-threads soak-rel-crash soak-rel-contention soak-rel-secrets soak-rel-valgrind \
     test-rel-swift-asan soak-rel-swift-tsan test-rel-disk
@@ -181,5 +186,5 @@ fuzz: deps
 	@$(call run_all,fuzz,$(FUZZ_TARGETS))
 
 .PHONY: test-rel-fuzz fuzz-run test-rel-threads soak-rel-threads test-rel-crash soak-rel-crash \
-    test-rel-contention soak-rel-contention test-rel-disk test-rel-secrets soak-rel-secrets \
+    test-rel-contention soak-rel-contention test-rel-rate-mix test-rel-disk test-rel-secrets soak-rel-secrets \
     test-rel-valgrind soak-rel-valgrind test-rel-swift-asan soak-rel-swift-tsan rel-sqlite-busy soak fuzz

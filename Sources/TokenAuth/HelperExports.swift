@@ -11,15 +11,10 @@ private enum StaticText {
     nonisolated(unsafe) static let names: [Int32: UnsafePointer<CChar>?] = Dictionary(uniqueKeysWithValues: Status.allCases.map { ($0.rawValue, make($0.name)) })
     nonisolated(unsafe) static let unknownName = make("TA_UNKNOWN_STATUS")
     nonisolated(unsafe) static let errorBodies: [Int32: UnsafePointer<CChar>?] = Dictionary(uniqueKeysWithValues: Status.allCases.compactMap { status in
-        status.reasonPhrase.map { (status.rawValue, make(errorBody($0))) }
+        status.errorJSON.map { (status.rawValue, make($0)) }
     })
-    nonisolated(unsafe) static let unknownErrorBody = make(errorBody("Internal Server Error"))
+    nonisolated(unsafe) static let unknownErrorBody = make(Status.errorBody("Internal Server Error"))
     nonisolated(unsafe) static let version = make(TA_VERSION_STRING)
-
-    /// The product documents' error body: {"success":false,"errors":["Forbidden"],"data":null}.
-    private static func errorBody(_ phrase: String) -> String {
-        "{\"success\":false,\"errors\":[\"\(phrase)\"],\"data\":null}"
-    }
 }
 
 private func known(_ status: ta_status) -> Status? { Status(rawValue: Int32(bitPattern: status.rawValue)) }

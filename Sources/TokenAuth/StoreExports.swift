@@ -50,3 +50,27 @@ public func ta_set_clock(_ store: OpaquePointer?, _ now_ms: Int64) {
 public func ta_set_index_limit(_ store: OpaquePointer?, _ max_tokens: Int) -> ta_status {
     abiCall { try Convert.requireStore(store).setIndexCapacity(max_tokens) }
 }
+
+/// Chooses how this handle's rate limits are shared (TA_RATE_LIMIT_SHARED or TA_RATE_LIMIT_PER_HANDLE).
+@c @implementation
+public func ta_set_rate_limit_policy(_ store: OpaquePointer?, _ policy: ta_rate_limit_policy) -> ta_status {
+    abiCall {
+        let chosen: RateLimitPolicy
+        switch policy {
+        case TA_RATE_LIMIT_SHARED: chosen = .shared
+        case TA_RATE_LIMIT_PER_HANDLE: chosen = .perHandle
+        default: throw TokenAuthError(.invalidArgument, "policy must be TA_RATE_LIMIT_SHARED or TA_RATE_LIMIT_PER_HANDLE")
+        }
+        try Convert.requireStore(store).setRateLimitPolicy(chosen)
+    }
+}
+
+/// The rate-limit policy in force and the state of its buckets, as JSON.
+@c @implementation
+public func ta_rate_limit_info(_ store: OpaquePointer?, _ out_json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> ta_status {
+    clear(out_json)
+    return abiCall {
+        let out = try requireOut(out_json, "out_json")
+        try deliver(try Convert.requireStore(store).rateLimitInfo(), to: out)
+    }
+}

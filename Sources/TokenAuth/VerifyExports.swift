@@ -11,12 +11,13 @@ private func field<T>(_ out: UnsafeMutablePointer<ta_verdict>, _ path: KeyPath<t
 }
 
 private func verify(_ store: OpaquePointer?, _ credential: UnsafeRawBufferPointer?, _ required_scopes: UnsafePointer<CChar>?,
-                    _ out: UnsafeMutablePointer<ta_verdict>?) -> ta_status {
+                    _ resource: UnsafePointer<CChar>? = nil, _ out: UnsafeMutablePointer<ta_verdict>?) -> ta_status {
     LastError.clear()
     guard let out else {
         var scratch = ta_verdict() // ta_last_error() still explains a refusal
-        return verify(store, credential, required_scopes, &scratch)
+        return verify(store, credential, required_scopes, resource, &scratch)
     }
+    let resourceBytes = resource.map { UnsafeRawBufferPointer(start: $0, count: strlen($0)) }
     // memset: assigning ta_verdict() would build a zeroed copy and move it.
     UnsafeMutableRawPointer(out).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<ta_verdict>.size)
     let text = VerdictText(tokenID: field(out, \.token_id), subject: field(out, \.subject),
@@ -26,7 +27,7 @@ private func verify(_ store: OpaquePointer?, _ credential: UnsafeRawBufferPointe
         let required = required_scopes.map { UnsafeRawBufferPointer(start: $0, count: strlen($0)) }
         // The caller keeps the handle alive for the call: no retain (no shared refcount write per call).
         facts = Unmanaged<TokenStore>.fromOpaque(UnsafeRawPointer(store))._withUnsafeGuaranteedRef {
-            $0.verify(credential: credential, requiredScopes: required, text: text)
+            $0.verify(credential: credential, requiredScopes: required, resource: resourceBytes, text: text)
         }
     } else {
         facts = VerdictFacts(status: .invalidArgument)
@@ -44,7 +45,9 @@ private func verify(_ store: OpaquePointer?, _ credential: UnsafeRawBufferPointe
     if let fixed = Verdict.fixedExplanation(for: facts.status) {
         LastError.set(fixed)
     } else if facts.status != .ok {
-        LastError.set(Verdict(facts, text: text).explanation)
+        LastError.set(Verdict(facts, text: text).explanation(resource: resourceBytes.flatMap {
+            $0.isEmpty ? nil : String(decoding: $0, as: UTF8.self)
+        }))
     }
     return status
 }
@@ -54,7 +57,7 @@ private func verify(_ store: OpaquePointer?, _ credential: UnsafeRawBufferPointe
 public func ta_verify(_ store: OpaquePointer?, _ credential: UnsafePointer<CChar>?, _ required_scopes: UnsafePointer<CChar>?,
                       _ out: UnsafeMutablePointer<ta_verdict>?) -> ta_status {
     let bytes = credential.map { UnsafeRawBufferPointer(start: $0, count: strlen($0)) }
-    return verify(store, bytes, required_scopes, out)
+    return verify(store, bytes, required_scopes, nil, out)
 }
 
 /// The same, for a credential that is not NUL-terminated.
@@ -62,7 +65,24 @@ public func ta_verify(_ store: OpaquePointer?, _ credential: UnsafePointer<CChar
 public func ta_verify_n(_ store: OpaquePointer?, _ credential: UnsafePointer<CChar>?, _ credential_len: Int,
                         _ required_scopes: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<ta_verdict>?) -> ta_status {
     let bytes = credential.map { UnsafeRawBufferPointer(start: $0, count: credential_len) }
-    return verify(store, bytes, required_scopes, out)
+    return verify(store, bytes, required_scopes, nil, out)
+}
+
+/// Verifies a credential and the scopes it must have in force on `resource`.
+@c @implementation
+public func ta_verify_resource(_ store: OpaquePointer?, _ credential: UnsafePointer<CChar>?, _ required_scopes: UnsafePointer<CChar>?,
+                               _ resource: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<ta_verdict>?) -> ta_status {
+    let bytes = credential.map { UnsafeRawBufferPointer(start: $0, count: strlen($0)) }
+    return verify(store, bytes, required_scopes, resource, out)
+}
+
+/// The same, for a credential that is not NUL-terminated.
+@c @implementation
+public func ta_verify_resource_n(_ store: OpaquePointer?, _ credential: UnsafePointer<CChar>?, _ credential_len: Int,
+                                 _ required_scopes: UnsafePointer<CChar>?, _ resource: UnsafePointer<CChar>?,
+                                 _ out: UnsafeMutablePointer<ta_verdict>?) -> ta_status {
+    let bytes = credential.map { UnsafeRawBufferPointer(start: $0, count: credential_len) }
+    return verify(store, bytes, required_scopes, resource, out)
 }
 
 /// Records what the gateway did with a verified request, for the per-operation statistics.

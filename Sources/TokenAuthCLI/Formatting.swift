@@ -12,44 +12,18 @@ enum Format {
 
     static func dayNumber(_ ms: Int64) -> Int64 { UTCDay.day(of: ms) }
 
-    private static func pad(_ value: Int64, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
-    }
-
     /// "2024-03-10" (UTC).
-    static func date(_ ms: Int64) -> String {
-        UTCDay.format(UTCDay.day(of: ms))
-    }
+    static func date(_ ms: Int64) -> String { TimeText.date(ms) }
 
     /// "2024-03-10 12:00:00Z" (UTC).
-    static func timestamp(_ ms: Int64) -> String {
-        let inDay = ms - dayNumber(ms) * Parse.day
-        let seconds = inDay / 1000
-        return "\(date(ms)) \(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2))Z"
-    }
+    static func timestamp(_ ms: Int64) -> String { TimeText.timestamp(ms) }
 
     /// A span as the largest whole unit that fits: "3 days", "1 hour", "45 seconds".
-    static func span(_ ms: Int64) -> String {
-        let ms = abs(ms)
-        func unit(_ n: Int64, _ name: String) -> String { n == 1 ? "1 \(name)" : "\(n) \(name)s" }
-        // Rounded to the nearest whole unit, so that "30d" from a moment ago still reads "30 days".
-        func whole(_ size: Int64) -> Int64 { (ms + size / 2) / size }
-        if ms < Parse.second { return "\(ms) ms" }
-        if ms < Parse.minute - Parse.second / 2 { return unit(whole(Parse.second), "second") }
-        if ms < Parse.hour - Parse.minute / 2 { return unit(whole(Parse.minute), "minute") }
-        if ms < Parse.day - Parse.hour / 2 { return unit(whole(Parse.hour), "hour") }
-        if ms < 60 * Parse.day { return unit(whole(Parse.day), "day") }
-        if ms < 365 * Parse.day { return unit(whole(30 * Parse.day), "month") }
-        return unit(whole(365 * Parse.day), "year")
-    }
+    static func span(_ ms: Int64) -> String { TimeText.span(ms) }
 
     /// "3 days ago", "in 29 days", "just now"; `none` when there is no time (nil or 0).
     static func relative(_ ms: Int64?, now: Int64, none: String = "never") -> String {
-        guard let ms, ms != 0 else { return none }
-        let delta = now - ms
-        if abs(delta) < 10 * Parse.second { return "just now" }
-        return delta > 0 ? "\(span(delta)) ago" : "in \(span(delta))"
+        TimeText.relative(ms, now: now, none: none)
     }
 
     /// The visible width of a string (one column per character; good enough for tables).

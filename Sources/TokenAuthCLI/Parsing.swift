@@ -1,3 +1,5 @@
+import TokenAuthCore
+
 /// Parsing of the console's human-friendly values: durations (`30d`, `12h`, `10m`, `90s`, `1h30m`),
 /// dates (`2027-01-31`, UTC midnight; `2027-01-31T08:30:00Z`) and rate limits (`100/min`).
 enum Parse {
@@ -35,34 +37,7 @@ enum Parse {
     }
 
     /// A calendar date `YYYY-MM-DD` (UTC midnight) or a UTC time `YYYY-MM-DDTHH:MM[:SS]Z`, in ms.
-    static func date(_ text: String) -> Int64? {
-        let bytes = Array(text.utf8)
-        func number(_ range: Range<Int>) -> Int64? {
-            guard range.upperBound <= bytes.count else { return nil }
-            var value: Int64 = 0
-            for index in range {
-                guard bytes[index] >= 0x30, bytes[index] <= 0x39 else { return nil }
-                value = value * 10 + Int64(bytes[index] - 0x30)
-            }
-            return value
-        }
-        guard bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              let year = number(0..<4), let month = number(5..<7), let dayOfMonth = number(8..<10),
-              (1...12).contains(month), dayOfMonth >= 1, dayOfMonth <= daysIn(month: month, year: year) else { return nil }
-        var ms = daysFromCivil(year: year, month: month, day: dayOfMonth) * day
-        if bytes.count == 10 { return ms }
-        // THH:MMZ or THH:MM:SSZ
-        guard bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "), bytes.last == UInt8(ascii: "Z"),
-              bytes.count == 17 || bytes.count == 20, bytes[13] == UInt8(ascii: ":"),
-              let hours = number(11..<13), let minutes = number(14..<16), hours < 24, minutes < 60 else { return nil }
-        var seconds: Int64 = 0
-        if bytes.count == 20 {
-            guard bytes[16] == UInt8(ascii: ":"), let value = number(17..<19), value < 60 else { return nil }
-            seconds = value
-        }
-        ms += hours * hour + minutes * minute + seconds * second
-        return ms
-    }
+    static func date(_ text: String) -> Int64? { TimeText.parse(text) }
 
     /// A moment in the future: a duration from now (`30d`) or a date (`2027-01-31`).
     static func future(_ text: String, now: Int64, what: String) throws -> Int64 {
@@ -128,25 +103,5 @@ enum Parse {
             out.unicodeScalars.append(scalar.value < 0x20 || scalar.value == 0x7F ? "?" : scalar)
         }
         return value.unicodeScalars.count > 40 ? out + "…" : out
-    }
-
-    static func isLeap(_ year: Int64) -> Bool { (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 }
-
-    static func daysIn(month: Int64, year: Int64) -> Int64 {
-        switch month {
-        case 2: isLeap(year) ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    /// Days since 1970-01-01 (Howard Hinnant's days_from_civil).
-    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }

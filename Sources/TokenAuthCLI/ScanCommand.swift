@@ -205,7 +205,7 @@ struct ScanSession {
         if let known = lookups[secret] { return known }
         let verdict = secret.withUnsafeBytes { store.inspect(credential: $0) }
         if verdict.status == .storageError || verdict.status == .internalError || verdict.status == .invalidArgument {
-            throw TokenAuthError(verdict.status, "cannot look a found token up: \(verdict.explanation)")
+            throw TokenAuthError(verdict.status, "cannot look a found token up: \(verdict.explanation())")
         }
         let live = ![.malformed, .unknownToken, .revoked].contains(verdict.status)
         let metadata = tokens[verdict.tokenID]

@@ -28,7 +28,7 @@ struct TokenAuthConsole: ParsableCommand {
         subcommands: [
             TokenCommand.self, MemberCommand.self, ScopeCommand.self, VerifyCommand.self,
             StatsCommand.self, AuditCommand.self, ReportCommand.self, ScanCommand.self,
-        ])
+        ] + webCommands)
 
     static func main() {
         // Whole lines on a terminal (scan prints as it goes); large blocks into a pipe or a file.
@@ -114,6 +114,13 @@ extension TokenAuthConsole {
         return (names, names.count)
     }
 }
+
+/// `serve` exists in builds with the Console trait (`make cli`).
+#if Console
+private let webCommands: [any ParsableCommand.Type] = [ServeCommand.self]
+#else
+private let webCommands: [any ParsableCommand.Type] = []
+#endif
 
 extension Substring {
     fileprivate func trimmingCharacters() -> String { String(self).trimmingSpaces() }

@@ -251,8 +251,10 @@ enum TokenText {
             rate = Parse.describeRate(limit: count, windowMS: window)
         }
         var revoked = "-"
-        if let at = JSONValue.int(token["revoked_at"]) {
-            revoked = at > now ? "scheduled \(time("revoked_at"))" : time("revoked_at")
+        if JSONValue.int(token["revoked_at"]) != nil {
+            // The status says whether the revocation happened; a time alone never does (a grace
+            // period ends by each host's clock).
+            revoked = JSONValue.string(token["status"]) == "revoked" ? time("revoked_at") : "scheduled \(time("revoked_at"))"
         }
         let rows: [(String, String)] = [
             ("id", JSONValue.string(token["id"]) ?? "?"),

@@ -6,7 +6,7 @@ import Foundation
 #endif
 import TokenAuthCore
 
-/// `tokenauth verify TOKEN [--scopes …]`: what a gateway would answer for a credential.
+/// `tokenauth verify TOKEN [--scopes …] [--resource NAME]`: what a gateway would answer for a credential.
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
@@ -21,29 +21,32 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
     @Argument(help: "The token, \"Bearer <token>\", or - to read it from standard input.") var token: String
     @Option(help: ArgumentHelp("Space-separated scopes the request needs.", valueName: "list")) var scopes: String?
+    @Option(help: ArgumentHelp("The resource the request touches (e.g. project/42/tickets/7): grants qualified with a pattern that covers it count too.",
+                               valueName: "name")) var resource: String?
 
     func run() throws {
         var credential: [UInt8] = token == "-" ? try Terminal.readSecret(prompt: "Token: ") : Array(token.utf8)
         defer { TokenStore.wipe(&credential) }
-        let verdict = try store.withStore(creating: false) { Self.verify($0, credential, requiredScopes: scopes) }
+        let verdict = try store.withStore(creating: false) { Self.verify($0, credential, requiredScopes: scopes, resource: resource) }
         if output.json {
-            print(Self.json(verdict))
+            print(Self.json(verdict, resource: resource))
         } else if verdict.status == .ok {
             print(Self.text(verdict))
         }
         guard verdict.status == .ok else {
             if !output.json {
-                Terminal.error("tokenauth: \(verdict.status.name) (\(verdict.status.httpStatus) \(verdict.status.reasonPhrase ?? "")): \(verdict.explanation)")
+                Terminal.error("tokenauth: \(verdict.status.name) (\(verdict.status.httpStatus) \(verdict.status.reasonPhrase ?? "")): \(verdict.explanation(resource: resource))")
             }
             throw SilentExit(code: Exit.code(for: verdict.status))
         }
     }
 
     /// The one place the console verifies: bytes in, verdict out.
-    static func verify(_ store: TokenStore, _ credential: [UInt8], requiredScopes: String?) -> Verdict {
+    static func verify(_ store: TokenStore, _ credential: [UInt8], requiredScopes: String?, resource: String? = nil) -> Verdict {
         credential.withUnsafeBytes { token in
-            guard let requiredScopes else { return store.verify(credential: token, requiredScopes: nil) }
-            return Array(requiredScopes.utf8).withUnsafeBytes { store.verify(credential: token, requiredScopes: $0) }
+            Array((requiredScopes ?? "").utf8).withUnsafeBytes { scopes in
+                Array((resource ?? "").utf8).withUnsafeBytes { store.verify(credential: token, requiredScopes: scopes, resource: $0) }
+            }
         }
     }
 
@@ -68,7 +71,7 @@ struct VerifyCommand: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    static func json(_ verdict: Verdict) -> String {
+    static func json(_ verdict: Verdict, resource: String? = nil) -> String {
         JSON.object([
             ("status", .string(verdict.status.name)),
             ("code", .int(Int64(verdict.status.rawValue))),
@@ -82,7 +85,7 @@ struct VerifyCommand: ParsableCommand {
             ("rate_reset_ms", .int(verdict.rateResetMS)),
             ("retry_after_ms", .int(verdict.retryAfterMS)),
             ("missing_scope", verdict.missingScope.isEmpty ? .null : .string(verdict.missingScope)),
-            ("explanation", .string(verdict.explanation)),
+            ("explanation", .string(verdict.explanation(resource: resource))),
         ]).encoded()
     }
 }

@@ -47,8 +47,8 @@ struct AccessPolicy {
             }
             if operation == .rotate {
                 let cover = member.cover(in: catalog)
-                if let lacking = token.scopes.first(where: { !cover.contains($0) }) {
-                    return "rotating this service token needs every scope it has; the actor lacks \(lacking)"
+                if let lacking = token.grants.first(where: { !cover.covers($0) }) {
+                    return "rotating this service token needs every grant it has; the actor lacks \(lacking.text)"
                 }
             }
             return nil
@@ -68,14 +68,16 @@ struct AccessPolicy {
         }
     }
 
-    /// Whether the actor may create a token of `kind` with `scopes`; the reason if not.
-    func creationRefusal(kind: TokenKind, scopes: [String]) -> String? {
+    /// Whether the actor may create a token of `kind` with `grants`; the reason if not. Each grant
+    /// must be covered by one the actor holds (least privilege, `GrantCover.covers`).
+    func creationRefusal(kind: TokenKind, grants: [Grant]) -> String? {
         guard case .member(let member) = actor else { return nil }
         let action: IAMAction = kind == .personal ? .managePersonalAccessTokens : .manageServiceAccessTokens
         guard member.holds(action, in: catalog) else { return "creating a \(kind.word) token needs \(action.rawValue)" }
         let cover = member.cover(in: catalog)
-        if let lacking = scopes.first(where: { !cover.contains($0) }) {
-            return "the actor does not hold scope \(lacking), so it cannot grant it"
+        if let lacking = grants.first(where: { !cover.covers($0) }) {
+            return lacking.pattern == nil ? "the actor does not hold scope \(lacking.scope), so it cannot grant it"
+                : "the actor does not hold \(lacking.scope) on every resource \(lacking.pattern ?? "") covers, so it cannot grant \(lacking.text)"
         }
         return nil
     }

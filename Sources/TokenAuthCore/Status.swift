@@ -69,6 +69,15 @@ public enum Status: Int32, Sendable, CaseIterable {
         }
     }
 
+    /// The product documents' error body for this status, e.g.
+    /// {"success":false,"errors":["Forbidden"],"data":null}; nil for `.ok`.
+    public var errorJSON: String? { reasonPhrase.map(Self.errorBody) }
+
+    /// The error body with `phrase` as its one error.
+    public static func errorBody(_ phrase: String) -> String {
+        "{\"success\":false,\"errors\":[\"\(phrase)\"],\"data\":null}"
+    }
+
     /// The lower-case word used for a token's status in JSON ("revoked", …), for verification outcomes.
     var tokenStatusWord: String? {
         switch self {

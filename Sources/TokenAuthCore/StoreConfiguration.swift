@@ -7,6 +7,8 @@ public struct StoreConfiguration: Sendable {
     public var busyTimeoutMS: UInt32 = 0
     /// Tokens' counts (or denial entries) per usage-flush transaction (tests make it small).
     var usageRowsPerTransaction = UsageWriter.defaultRowsPerTransaction
+    /// Slots of the shared rate-limit table a new file gets (tests make it small to fill it).
+    var rateLimitSlots = SharedBuckets.defaultSlotCount
 
     public init(tokenPrefix: String? = nil, defaultRateLimit: UInt32 = 0, defaultRateWindowMS: UInt32 = 0,
                 usageFlushMS: UInt32 = 0, busyTimeoutMS: UInt32 = 0) {

@@ -30,7 +30,7 @@ public struct IssuedToken: Sendable {
 private struct CreationRequest {
     var name: String
     var kind: TokenKind
-    var scopes: [String]
+    var scopes: [Grant]
     var expiresAt: Int64
     var rateLimit: RateLimit?
 }
@@ -105,7 +105,7 @@ extension TokenStore {
     /// The argument checks of one spec (`TA_INVALID_ARGUMENT`), before any storage is touched.
     private func request(_ spec: TokenSpec, actorID: String?, now: Int64) throws -> CreationRequest {
         let name = try Validate.tokenName(spec.name)
-        let scopes = try Validate.scopeList(spec.scopes, "scopes")
+        let scopes = try Grant.parseList(spec.scopes, "scopes")
         guard !scopes.isEmpty else { throw TokenAuthError.invalid("scopes: at least one scope is required") }
         guard spec.expiresAtMS == 0 || spec.expiresAtMS > now else {
             throw TokenAuthError.invalid("expires_at_ms is not in the future")
@@ -122,18 +122,19 @@ extension TokenStore {
     /// The record of a new token, once its scopes exist in the catalog and IAM allows the actor to
     /// create it.
     private func draft(_ request: CreationRequest, policy: AccessPolicy, now: Int64) throws -> TokenRecord {
-        if let unknown = request.scopes.first(where: { !policy.catalog.contains($0) }) {
-            throw TokenAuthError(.unknownScope, "scope \"\(unknown)\" is not in the catalog")
+        if let unknown = request.scopes.first(where: { !policy.catalog.contains($0.scope) }) {
+            throw TokenAuthError(.unknownScope, "scope \"\(unknown.scope)\" is not in the catalog")
         }
-        if let reason = policy.creationRefusal(kind: request.kind, scopes: request.scopes) {
+        if let reason = policy.creationRefusal(kind: request.kind, grants: request.scopes) {
             throw Self.permissionDenied(reason, actor: policy.actor, tokenID: nil)
         }
         let owner: String? = if case .member(let member) = policy.actor, request.kind == .personal { member.id } else { nil }
         return TokenRecord(
             id: "", name: request.name, kind: request.kind, owner: owner, ownerRemoved: false,
-            createdBy: policy.actor.auditName, scopes: request.scopes,
-            expandedScopes: policy.catalog.expand(request.scopes).sorted(), createdAt: now, expiresAt: request.expiresAt,
-            active: true, revokeAt: nil, rateLimit: request.rateLimit, rotatedFrom: nil, rotatedTo: nil, hint: "",
+            createdBy: policy.actor.auditName, scopes: request.scopes.map(\.text),
+            expandedScopes: GrantCover(expanding: request.scopes, catalog: policy.catalog).expandedTexts, createdAt: now,
+            expiresAt: request.expiresAt,
+            active: true, revoked: false, revokeAt: nil, rateLimit: request.rateLimit, rotatedFrom: nil, rotatedTo: nil, hint: "",
             useCount: 0, deniedCount: 0, lastUsedAt: 0)
     }
 

@@ -25,11 +25,15 @@ extension TokenStore {
 
     public func listScopes() throws -> String {
         let catalog = try backend.read { try $0.catalog() }
-        return JSON.array(catalog.names.map { name in
-            let definition = catalog.definitions[name]
-            return .object([("scope", .string(name)), ("implies", .strings((definition?.implies ?? []).sorted())),
-                            ("description", .optional(definition?.description))])
-        }).encoded()
+        return JSON.array(catalog.names.map { Self.scopeJSON($0, catalog) }).encoded()
+    }
+
+    /// One catalog entry: {"scope", "implies", "description"}.
+    /// A catalog entry as JSON; `text` (a grant of the scope, `scope@pattern`) replaces its name.
+    static func scopeJSON(_ name: String, _ catalog: ScopeCatalog, as text: String? = nil) -> JSON {
+        let definition = catalog.definitions[name]
+        return .object([("scope", .string(text ?? name)), ("implies", .strings((definition?.implies ?? []).sorted())),
+                        ("description", .optional(definition?.description))])
     }
 
     public func putMember(_ id: String, permissions: String) throws {
@@ -71,9 +75,12 @@ extension TokenStore {
 
     public func listMembers() throws -> String {
         let members = try backend.read { try $0.members() }
-        return JSON.array(members.map { member in
-            .object([("id", .string(member.id)), ("active", .bool(member.active)), ("permissions", .strings(member.permissions))])
-        }).encoded()
+        return JSON.array(members.map(Self.memberJSON)).encoded()
+    }
+
+    /// One member: {"id", "active", "permissions"}.
+    static func memberJSON(_ member: Member) -> JSON {
+        .object([("id", .string(member.id)), ("active", .bool(member.active)), ("permissions", .strings(member.permissions))])
     }
 
     private static func noSuchMember(_ id: String) -> TokenAuthError {

@@ -123,17 +123,11 @@ extension TokenStore {
         }
     }
 
-    /// a - b, saturated instead of trapping (the clock can be pinned anywhere by a test).
-    private static func difference(_ a: Int64, _ b: Int64) -> Int64 {
-        let (value, overflow) = a.subtractingReportingOverflow(b)
-        return overflow ? (a > b ? Int64.max : Int64.min) : value
-    }
-
     private static func reportEntry(_ token: TokenRecord, used: Set<String>, view: TokenView, sinceMS: Int64) -> JSON {
         let now = view.now
         let unused = token.scopes.filter { !used.contains($0) }
-        let idleDays: Int64? = token.lastUsedAt == 0 ? nil : max(0, difference(now, token.lastUsedAt)) / UTCDay.millisecondsPerDay
-        let left = difference(token.expiresAt, now)
+        let idleDays: Int64? = token.lastUsedAt == 0 ? nil : max(0, now.subtractingSaturated(token.lastUsedAt)) / UTCDay.millisecondsPerDay
+        let left = token.expiresAt.subtractingSaturated(now)
         let expiresSoon = token.expiresAt != 0 && left > 0 && left <= soonMS
         let period = sinceMS == 0 ? "ever" : "since \(UTCDay.format(UTCDay.day(of: sinceMS)))"
         var advice: [String] = []

@@ -11,8 +11,8 @@ extension TokenStore {
 
     public func setTokenActive(actor: String?, tokenID: String, active: Bool) throws {
         try manage(actor, tokenID, "token_set_active", .setActive, .full) { token, _, now, _ in
-            if active, TokenState.status(of: token, owner: nil, now: now) == .revoked {
-                throw TokenAuthError(.conflict, "a revoked token cannot be activated again")
+            if let conflict = TokenState.conflict(.setActive, on: token, activating: active, now: now) {
+                throw TokenAuthError(.conflict, conflict)
             }
             token.active = active
             return (active ? "token.activated" : "token.deactivated", [])
@@ -21,7 +21,7 @@ extension TokenStore {
 
     public func revokeToken(actor: String?, tokenID: String, reason: String = "revoked") throws {
         try manage(actor, tokenID, "token_revoke", .revoke, .full) { token, _, now, _ in
-            token.revokeAt = min(token.revokeAt ?? now, now)
+            token.recordRevocation(at: now)
             return ("token.revoked", [("reason", .string(reason))])
         }
     }
@@ -39,14 +39,12 @@ extension TokenStore {
         guard graceMS >= 0 else { throw TokenAuthError.invalid("grace_ms must not be negative") }
         var issued: IssuedToken?
         try manage(actor, tokenID, "token_rotate", .rotate, .full) { token, resolvedActor, now, writer in
-            if TokenState.status(of: token, owner: nil, now: now) == .revoked {
-                throw TokenAuthError(.conflict, "a revoked token cannot be rotated")
-            }
-            if token.rotatedTo != nil { throw TokenAuthError(.conflict, "this token was already rotated") }
+            if let conflict = TokenState.conflict(.rotate, on: token, now: now) { throw TokenAuthError(.conflict, conflict) }
             var successor = token
             successor.createdAt = now
             successor.createdBy = resolvedActor.auditName
             successor.active = true
+            successor.revoked = false
             successor.revokeAt = nil
             successor.rotatedFrom = token.id
             successor.rotatedTo = nil
@@ -57,8 +55,12 @@ extension TokenStore {
             }
             let next = try issue(successor, writer: writer, actor: resolvedActor)
             issued = next
+            // Without grace the old token is revoked as a state; a grace period is a time, which
+            // each verifying host judges by its own clock until a handle records its end.
             let revokesAt = now.addingReportingOverflow(graceMS)
-            token.revokeAt = revokesAt.overflow ? Int64.max : revokesAt.partialValue
+            if graceMS == 0 { token.recordRevocation(at: now) } else {
+                token.revokeAt = revokesAt.overflow ? Int64.max : revokesAt.partialValue
+            }
             token.rotatedTo = next.id
             return ("token.rotated", [("rotated_to", .string(next.id)), ("grace_ms", .int(graceMS)),
                                       ("revokes_at", .int(token.revokeAt ?? now))])

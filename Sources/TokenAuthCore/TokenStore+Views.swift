@@ -1,28 +1,14 @@
 /// Reading tokens: list and get, filtered by what the actor may see.
 extension TokenStore {
-    private static let listKeys: Set<String> = ["kind", "owner", "status"]
-    private static let statusWords: Set<String> = ["active", "inactive", "revoked", "expired", "owner_inactive"]
-
     public func listTokens(actor actorID: String?, query: String?) throws -> String {
-        let filters = try QueryFilters(query, allowed: Self.listKeys)
-        let kind = try filters["kind"].map { word in
-            try TokenKind(word: word) ?? { throw TokenAuthError.invalid("query: kind= must be personal or service") }()
-        }
-        let owner = try filters["owner"].map { try Validate.identifier($0, "query: owner=") }
-        if let status = filters["status"], !Self.statusWords.contains(status) {
-            throw TokenAuthError.invalid("query: status= must be one of \(Self.statusWords.sorted().joined(separator: ", "))")
-        }
+        let filter = try TokenFilter(QueryFilters(query, allowed: TokenFilter.keys))
         if let actorID { _ = try Validate.memberID(actorID, "actor") }
         try flush()
         let now = clock.nowMS
         return try auditingRefusals("token_list") {
             try backend.read { reader in
                 let view = try TokenView(reader: reader, catalog: catalog(in: reader), actor: resolveActor(actorID, in: reader), now: now)
-                let selected = try reader.tokens().filter { token in
-                    view.policy.canSee(token) && (kind == nil || token.kind == kind)
-                        && (owner == nil || token.owner == owner)
-                        && (filters["status"] == nil || view.statusWord(token) == filters["status"])
-                }
+                let selected = try reader.tokens().filter { view.policy.canSee($0) && filter.matches($0, in: view) }
                 return JSON.array(selected.map(view.json)).encoded()
             }
         }

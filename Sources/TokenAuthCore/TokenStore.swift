@@ -8,11 +8,13 @@ public final class TokenStore: Sendable {
     let usage = UsageRecorder()
     private let usageWriter: UsageWriter
     let index: TokenIndex
-    private let limiter = RateLimiter()
+    let limiter: RateLimiter
     /// Holds the parts above without owning them.
     private let verifier: Verifier
     private let catalogMemo = Locked<(version: Int64, catalog: ScopeCatalog)?>(nil)
     private let flusher: Locked<PeriodicTask?> = Locked(nil)
+    /// Leases and returns a fleet's rate-limit shares (PostgreSQL only).
+    private let reconciler: Locked<PeriodicTask?> = Locked(nil)
 
     /// Opens (creating if needed) the database at `path`; ":memory:" gives a private in-memory store.
     /// The longest path accepted (Linux's PATH_MAX).
@@ -45,6 +47,8 @@ public final class TokenStore: Sendable {
         self.configuration = configuration
         format = TokenFormat(prefix: backend.tokenPrefix)
         index = try TokenIndex(backend: backend, usage: usage)
+        limiter = RateLimiter(databasePath: backend.databaseFile, fleet: backend as? any FleetBudget,
+                              slots: configuration.rateLimitSlots)
         usageWriter = UsageWriter(recorder: usage, index: index, backend: backend,
                                   rowsPerTransaction: max(1, configuration.usageRowsPerTransaction))
         verifier = Verifier(index: index, format: format, limiter: limiter, usage: usage, clock: clock)
@@ -55,12 +59,24 @@ public final class TokenStore: Sendable {
         // reference to the store (which would put every retain of it on the runtime's slow path).
         let writer = usageWriter
         let index = index
+        let graces = GraceEnds(backend: backend, clock: clock)
+        let unshared = limiter.unshared
+        let backend = backend
         let task = PeriodicTask(intervalMS: configuration.flushIntervalMS) {
             try? writer.flush(paced: true)
             try? index.maintainFilter()
+            _ = try? graces.recordDue()
+            try? unshared.flush(to: backend)
         }
         guard task.start() else { throw TokenAuthError(.internalError, "cannot start the usage flush thread") }
         flusher.withLock { $0 = task }
+        guard let fleet = limiter.fleet else { return }
+        let clock = clock
+        let shares = PeriodicTask(intervalMS: FleetShares.reconcileIntervalMS) {
+            try? fleet.reconcile(now: clock.windowNowNS, nowUS: clock.pinnedUS)
+        }
+        guard shares.start() else { throw TokenAuthError(.internalError, "cannot start the rate-limit thread") }
+        reconciler.withLock { $0 = shares }
     }
 
     /// Writes all usage still held in memory. On failure the batch is kept for the next flush.
@@ -75,6 +91,12 @@ public final class TokenStore: Sendable {
         usageWriter.hurry()
         task?.stop()
         try? flush()
+        try? limiter.unshared.flush(to: backend)
+        reconciler.withLock { task in
+            task?.stop()
+            task = nil
+        }
+        try? limiter.fleet?.giveBack(now: clock.windowNowNS, nowUS: clock.pinnedUS, all: true)
         backend.close()
     }
 
@@ -82,20 +104,24 @@ public final class TokenStore: Sendable {
     public func setClock(_ nowMS: Int64) { clock.pin(nowMS) }
 
     /// Verifies a credential (a bare token or an Authorization header value) and the required
-    /// scopes (space-separated scope names; nil or empty for none).
-    public func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?) -> Verdict {
-        Verdict.collect { verify(credential: credential, requiredScopes: requiredScopes, text: $0) }
+    /// scopes (space-separated scope names; nil or empty for none) on `resource` (the resource the
+    /// request touches; nil or empty: none, where only grants on every resource count).
+    public func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?,
+                       resource: UnsafeRawBufferPointer? = nil) -> Verdict {
+        Verdict.collect { verify(credential: credential, requiredScopes: requiredScopes, resource: resource, text: $0) }
     }
 
     /// The same, writing the verdict's text into `text`'s buffers (no String built: the C ABI's path).
-    public func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?, text: VerdictText) -> VerdictFacts {
-        verifier.verify(credential: credential, requiredScopes: requiredScopes, text: text)
+    public func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?,
+                       resource: UnsafeRawBufferPointer? = nil, text: VerdictText) -> VerdictFacts {
+        verifier.verify(credential: credential, requiredScopes: requiredScopes, resource: resource, text: text)
     }
 
     /// The same answer as `verify` without side effects: no rate-limit unit spent, no use or denial
     /// recorded. For operators looking at a token (e.g. a leaked one), never for gateways.
-    public func inspect(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer? = nil) -> Verdict {
-        Verdict.collect { verifier.verify(credential: credential, requiredScopes: requiredScopes, text: $0, counting: false) }
+    public func inspect(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer? = nil,
+                        resource: UnsafeRawBufferPointer? = nil) -> Verdict {
+        Verdict.collect { verifier.verify(credential: credential, requiredScopes: requiredScopes, resource: resource, text: $0, counting: false) }
     }
 
     /// The prefix of this store's tokens ("tka" unless the database was created with another).

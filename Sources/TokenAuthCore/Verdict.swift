@@ -24,16 +24,18 @@ extension Verdict {
         switch status {
         case .malformed: "the credential is not a token of this store's format (prefix, length, alphabet or checksum), nor \"Bearer <token>\""
         case .unknownToken: "no such token: it was never issued here, or it was deleted"
-        case .invalidArgument: "the store is NULL, or required_scopes is not a space-separated list of scope names"
+        case .invalidArgument: "the store is NULL, required_scopes is not a space-separated list of scope names, or the resource is not a resource name ('/'-separated segments of 1..64 bytes of A-Z a-z 0-9 . _ : -, at most 1024 bytes)"
         default: nil
         }
     }
 
-    /// A one-line explanation for `ta_last_error()`; it names the token id, never the credential.
-    public var explanation: String {
+    /// A one-line explanation for `ta_last_error()`; it names the token id, never the credential,
+    /// and the resource of a refusal for want of a scope there.
+    public func explanation(resource: String? = nil) -> String {
         if let fixed = fixedExplanation { return fixed.description }
         switch status {
         case .ok: return ""
+        case .forbidden: return tokenExplanation + (resource.map { " on resource \(Validate.printable($0))" } ?? "")
         default: return tokenExplanation
         }
     }

@@ -20,11 +20,15 @@ struct Verifier: @unchecked Sendable {
         self.clock = Unmanaged.passUnretained(clock)
     }
 
-    /// `counting: false` answers the same question without side effects: no rate-limit unit spent,
-    /// no use or denial recorded (an operator inspecting a leaked token must not alter the evidence).
-    func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?, text: VerdictText,
-                counting: Bool = true) -> VerdictFacts {
+    /// `resource`: the resource the request touches (nil or empty: none; then only grants on every
+    /// resource count). `counting: false` answers the same question without side effects: no
+    /// rate-limit unit spent, no use or denial recorded (an operator inspecting a leaked token must
+    /// not alter the evidence).
+    func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?,
+                resource named: UnsafeRawBufferPointer? = nil, text: VerdictText, counting: Bool = true) -> VerdictFacts {
         let required = requiredScopes ?? UnsafeRawBufferPointer(start: nil, count: 0)
+        let resource = named.flatMap { $0.isEmpty ? nil : $0 }
+        if let resource, !ResourcePattern.isWellFormed(resource, wildcards: false) { return VerdictFacts(status: .invalidArgument) }
         // An ill-formed scope list is refused before anything else; it is checked only where the
         // answer is not OK, since a list whose every name the catalog holds is well-formed.
         func unlessScopesAreIllFormed(_ status: Status) -> VerdictFacts {
@@ -35,35 +39,68 @@ struct Verifier: @unchecked Sendable {
         }
         guard let digest = Digest.sha256(token) else { return unlessScopesAreIllFormed(.internalError) }
         do {
-            let answer = try index._withUnsafeGuaranteedRef { index in
-                try index.withToken(digest) { entry, scopes in
-                    let now = clock._withUnsafeGuaranteedRef { entry.isTimeSensitive ? $0.nowMS : $0.coarseNowMS }
-                    return decide(&entry, scopes: scopes, required: required, text: text, now: now, counting: counting)
+            var leases = 0
+            while true {
+                let mustAnswer = leases >= Self.leasesPerVerification
+                let answer = try index._withUnsafeGuaranteedRef { index in
+                    try index.withToken(digest) { entry, scopes in
+                        let now = clock._withUnsafeGuaranteedRef { entry.isTimeSensitive ? $0.nowMS : $0.coarseNowMS }
+                        return decide(&entry, scopes: scopes, required: required, resource: resource, text: text, now: now,
+                                      counting: counting, mustAnswer: mustAnswer)
+                    }
                 }
+                guard case .token(let decision) = answer else { return unlessScopesAreIllFormed(.unknownToken) }
+                let limit: RateLimit
+                switch decision {
+                case .facts(let facts): return facts
+                case .leaseFirst(let needed): limit = needed
+                }
+                // The fleet's round trip, outside the index's lock; then the whole decision again.
+                try clock._withUnsafeGuaranteedRef { clock in
+                    try limiter.lease(digest, limit, now: clock.windowNowNS, pinnedUS: clock.pinnedUS)
+                }
+                leases += 1
             }
-            guard case .token(let facts) = answer else { return unlessScopesAreIllFormed(.unknownToken) }
-            return facts
         } catch {
             return unlessScopesAreIllFormed(error.status)
         }
     }
 
+    /// Leases taken for one verification before a token whose share others keep emptying is refused.
+    private static let leasesPerVerification = 2
+
+    private enum Decision {
+        case facts(VerdictFacts)
+        /// The token's share of a fleet's budget is empty: lease it, then decide again.
+        case leaseFirst(RateLimit)
+    }
+
     private func decide(_ token: inout IndexedToken, scopes: ScopeLookup, required: UnsafeRawBufferPointer,
-                        text: VerdictText, now: Int64, counting: Bool) -> VerdictFacts {
+                        resource: UnsafeRawBufferPointer?, text: VerdictText, now: Int64, counting: Bool,
+                        mustAnswer: Bool) -> Decision {
         var facts = VerdictFacts(status: token.status(at: now))
         var used = ScopeSet()
+        var usedGrants = QualifiedUses()
         var missing: UnsafeRawBufferPointer?
         if facts.status == .ok {
             for word in ScopeWords(required) {
-                guard let position = scopes.position(of: word), token.holds(position) else {
+                guard let position = scopes.position(of: word) else {
                     facts.status = .forbidden
                     missing = word
                     break
                 }
-                used.insert(position)
+                if token.holds(position) {
+                    used.insert(position)
+                } else if let resource, let entry = token.holds(position, on: resource) {
+                    if entry < 0 { used.insert(position) } else { usedGrants.append(position: position, entry: entry) }
+                } else {
+                    facts.status = .forbidden
+                    missing = word
+                    break
+                }
             }
         }
-        if facts.status != .ok, !ScopeWords.areValid(required) { return VerdictFacts(status: .invalidArgument) }
+        if facts.status != .ok, !ScopeWords.areValid(required) { return .facts(VerdictFacts(status: .invalidArgument)) }
         facts.kind = token.kind
         facts.expiresAtMS = token.expiresAt
         facts.rateLimit = token.rateLimit?.limit ?? 0
@@ -72,7 +109,11 @@ struct Verifier: @unchecked Sendable {
         if let missing { VerdictText.fill(text.missingScope, with: missing) }
 
         if let limit = token.rateLimit {
-            let reading = limiter.take(token.digest, limit, now: now, spend: counting && facts.status == .ok)
+            let windowNow = clock._withUnsafeGuaranteedRef { $0.windowNowNS }
+            guard let reading = limiter.take(token.digest, limit, now: windowNow, spend: counting && facts.status == .ok,
+                                             reporting: counting ? token.id : nil, wallNow: now, mustAnswer: mustAnswer) else {
+                return .leaseFirst(limit)
+            }
             if !reading.allowed {
                 facts.status = .rateLimited
                 facts.retryAfterMS = reading.retryAfterMS
@@ -81,20 +122,38 @@ struct Verifier: @unchecked Sendable {
             facts.rateResetMS = reading.resetMS
         }
         if !counting {
-            return facts
+            return .facts(facts)
         } else if facts.status == .ok {
             if let earlierDay = token.countUse(at: now, scopes: used, names: scopes.names(in:)) {
                 usage.add(earlierDay, tokenID: token.id)
             }
+            usedGrants.forEach { token.countQualifiedUse($0, entry: $1) }
         } else {
             usage.recordDenial(token.id.string, status: facts.status, subject: token.subject,
                                missingScope: missing.map { String(decoding: $0, as: UTF8.self) }, at: now)
         }
-        return facts
+        return .facts(facts)
     }
 }
 
 extension Error {
     /// The status a thrown error maps to; anything unexpected is an internal error.
     var status: Status { (self as? TokenAuthError)?.status ?? .internalError }
+}
+
+/// The qualified grants a verification used (scope position, the token's grant entry), kept inline
+/// for the usual one required scope, so that a verification against a resource allocates nothing.
+private struct QualifiedUses {
+    private var first: (position: Int, entry: Int)?
+    private var more: [(position: Int, entry: Int)] = []
+
+    mutating func append(position: Int, entry: Int) {
+        if first == nil { first = (position, entry) } else { more.append((position, entry)) }
+    }
+
+    func forEach(_ body: (Int, Int) -> Void) {
+        guard let first else { return }
+        body(first.position, first.entry)
+        for use in more { body(use.position, use.entry) }
+    }
 }

@@ -302,6 +302,16 @@ func verifyN(_ store: OpaquePointer?, _ bytes: [UInt8], _ scopes: String? = nil,
     return v
 }
 
+/// ta_verify_resource with a verdict.
+@discardableResult
+func verifyOn(_ store: OpaquePointer?, _ credential: String, _ scopes: String?, resource: String?,
+              file: StaticString = #filePath, line: UInt = #line) -> ta_verdict {
+    var v = garbageVerdict()
+    let st = ta_verify_resource(store, credential, scopes, resource, &v)
+    checkVerdict(st, v, file: file, line: line)
+    return v
+}
+
 func checkVerdict(_ st: ta_status, _ v: ta_verdict, file: StaticString, line: UInt) {
     XCTAssertEqual(st.rawValue, v.status.rawValue, "return value differs from verdict.status", file: file, line: line)
     XCTAssertEqual(v.http_status, ta_status_http(st), "verdict.http_status != ta_status_http(status)", file: file, line: line)
@@ -382,7 +392,7 @@ class ABITestCase: XCTestCase {
             tempSchemas.removeAll()
         }
         for p in tempPaths {
-            for suffix in ["", "-wal", "-shm", "-journal"] {
+            for suffix in ["", "-wal", "-shm", "-journal", "-ratelimit"] {
                 try? FileManager.default.removeItem(atPath: p + suffix)
             }
         }
@@ -580,6 +590,11 @@ class ABITestCase: XCTestCase {
             ta_token_get(s, actor, id, $0)
         }
         return try XCTUnwrap(v as? [String: Any], "ta_token_get: not an object", file: file, line: line)
+    }
+
+    func rateLimitInfo(_ s: OpaquePointer?, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        let v = try json("ta_rate_limit_info", file: file, line: line) { ta_rate_limit_info(s, $0) }
+        return try XCTUnwrap(v as? [String: Any], "ta_rate_limit_info: not an object", file: file, line: line)
     }
 
     func stats(_ s: OpaquePointer?, actor: String? = nil, _ id: String, since: Int64 = 0,

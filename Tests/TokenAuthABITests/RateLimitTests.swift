@@ -124,9 +124,10 @@ final class RateLimitTests: ABITestCase {
         XCTAssertEqual(v.rate_limit, 2)
         assertVerdict(verify(s, t.secret), TA_OK)
         assertVerdict(verify(s, t.secret), TA_RATE_LIMITED)
-        // Resolved at creation and stored: a handle with another default does not change it.
+        // Resolved at creation and stored: a handle with another default does not change it. The
+        // bucket is the host's: a new handle finds it as the old one left it.
         closeStore(s)
-        s = try openStore(path: path, rateLimit: 0)
+        s = try openStore(path: path, rateLimit: 0, clock: T0 + 1000)
         let after = try tokenGet(s, t.id)["rate_limit"] as? [String: Any]
         XCTAssertEqual(int64(after?["limit"]), 2)
         assertVerdict(verify(s, t.secret), TA_OK)
@@ -156,7 +157,9 @@ final class RateLimitTests: ABITestCase {
         XCTAssertEqual(int64(rl?["limit"]), 4, "rate_limit 0 = the store's default")
     }
 
-    func testClockMovingBackRefillsNothing() throws {
+    /// A clock stepping back (NTP, a restored snapshot) neither refills the bucket nor locks the token
+    /// out for the length of the step: the bucket keeps its level and refills from the new reading.
+    func testClockMovingBackRefillsNothingAndLocksNothingOut() throws {
         let s = try seededStore()
         let t = try create(s, actor: Members.alice, scopes: "tickets:read", rate: 2, window: 1000)
         let t1 = T0 + 10 * SECOND
@@ -164,14 +167,18 @@ final class RateLimitTests: ABITestCase {
         assertVerdict(verify(s, t.secret), TA_OK)
         assertVerdict(verify(s, t.secret), TA_OK)
         assertVerdict(verify(s, t.secret), TA_RATE_LIMITED)
-        ta_set_clock(s, t1 - 5 * SECOND)
-        assertVerdict(verify(s, t.secret), TA_RATE_LIMITED, "the clock moved back")
-        ta_set_clock(s, t1)
-        assertVerdict(verify(s, t.secret), TA_RATE_LIMITED,
-                      "back to where it was: no time has passed beyond t1, so nothing is refilled")
-        ta_set_clock(s, t1 + 510)
-        assertVerdict(verify(s, t.secret), TA_OK, "510 ms after t1: one unit")
-        assertVerdict(verify(s, t.secret), TA_RATE_LIMITED)
+        let back = t1 - HOUR
+        ta_set_clock(s, back)
+        let v = verify(s, t.secret)
+        assertVerdict(v, TA_RATE_LIMITED, "the clock moved back an hour: nothing refilled")
+        XCTAssertEqual(v.rate_remaining, 0)
+        XCTAssertLessThanOrEqual(v.retry_after_ms, 500, "a unit is 500 ms away, not an hour and 500 ms")
+        XCTAssertLessThanOrEqual(v.rate_reset_ms, 1000)
+        ta_set_clock(s, back + 499)
+        assertVerdict(verify(s, t.secret), TA_RATE_LIMITED, "499 ms after the step: not yet a unit")
+        ta_set_clock(s, back + 510)
+        assertVerdict(verify(s, t.secret), TA_OK, "510 ms after the step: one unit, not an hour later")
+        assertVerdict(verify(s, t.secret), TA_RATE_LIMITED, "and only one")
     }
 
     func testBucketsAreIndependentPerToken() throws {

@@ -79,13 +79,31 @@ final class TwoHandleTests: ABITestCase {
         assertVerdict(verify(a, t.secret, "reports:read"), TA_OK)
     }
 
-    func testRateBucketsArePerHandle() throws {
+    func testHandlesOfOneFileShareEachTokensBucket() throws {
         let (a, b) = try pair()
+        let t = try create(a, actor: Members.alice, scopes: "tickets:read", rate: 2, window: 60_000)
+        assertVerdict(verify(a, t.secret), TA_OK)
+        let v = verify(b, t.secret)
+        assertVerdict(v, TA_OK, "B draws from the same bucket")
+        XCTAssertEqual(v.rate_remaining, 0, "the shared bucket's value")
+        assertVerdict(verify(a, t.secret), TA_RATE_LIMITED)
+        assertVerdict(verify(b, t.secret), TA_RATE_LIMITED)
+        ta_set_clock(b, T0 + 30_000)
+        assertVerdict(verify(b, t.secret), TA_OK, "half a window later: one unit, for whichever handle asks first")
+        ta_set_clock(a, T0 + 30_000)
+        assertVerdict(verify(a, t.secret), TA_RATE_LIMITED)
+    }
+
+    func testPerHandleBucketsAreAPolicyOfTheirOwn() throws {
+        let (a, b) = try pair()
+        assertStatus(ta_set_rate_limit_policy(a, TA_RATE_LIMIT_PER_HANDLE), TA_OK)
+        assertStatus(ta_set_rate_limit_policy(b, TA_RATE_LIMIT_PER_HANDLE), TA_OK)
         let t = try create(a, actor: Members.alice, scopes: "tickets:read", rate: 1, window: 60_000)
         assertVerdict(verify(a, t.secret), TA_OK)
         assertVerdict(verify(a, t.secret), TA_RATE_LIMITED)
         assertVerdict(verify(b, t.secret), TA_OK, "each handle keeps its own bucket")
         assertVerdict(verify(b, t.secret), TA_RATE_LIMITED)
+        XCTAssertEqual(try rateLimitInfo(a)["policy"] as? String, "handle")
     }
 
     func testUsageAndDenialsAddUpAcrossHandles() throws {

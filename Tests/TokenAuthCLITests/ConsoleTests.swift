@@ -120,15 +120,16 @@ final class ConsoleTests: XCTestCase {
         XCTAssertExit(ok, 0)
         XCTAssertTrue(ok.out.contains("TA_OK"), ok.out)
         XCTAssertTrue(ok.out.contains(token.id), ok.out)
-        // As an argument, bare or as an Authorization header value; JSON parsed back.
-        // (Rate limits are per open store: each run of the console starts with a full bucket.)
+        // As an argument, bare or as an Authorization header value; JSON parsed back. The token's
+        // bucket is the host's: this second run draws its last unit, a third is refused.
         let json = try ws.run(["verify", "Bearer \(token.token)", "--json"])
         XCTAssertExit(json, 0)
         XCTAssertEqual(json.object()["status"] as? String, "TA_OK")
         XCTAssertEqual(json.object()["http_status"] as? Int, 200)
         XCTAssertEqual(json.object()["token_id"] as? String, token.id)
         XCTAssertEqual(json.object()["rate_limit"] as? Int, 2)
-        XCTAssertEqual(json.object()["rate_remaining"] as? Int, 1)
+        XCTAssertEqual(json.object()["rate_remaining"] as? Int, 0)
+        XCTAssertFails(try verify(ws, token.token, scopes: "tickets:read"), 18, "TA_RATE_LIMITED")
 
         let other = try create(ws, ["--name", "other", "--kind", "service", "--scopes", "tickets:read"])
         let forbidden = try verify(ws, other.token, scopes: "tickets:write")
@@ -142,6 +143,21 @@ final class ConsoleTests: XCTestCase {
         XCTAssertFails(try verify(ws, other.token, scopes: "NOT VALID"), 2, "TA_INVALID_ARGUMENT")
         // The credential never appears in an error.
         XCTAssertFalse(forbidden.err.contains(other.token))
+    }
+
+    func testAProjectScopedTokenIsVerifiedAgainstAResource() throws {
+        let ws = try seeded()
+        let token = try create(ws, ["--name", "sync project 42", "--kind", "service", "--scopes", "tickets:read@project/42"])
+        let inside = try ws.run(["verify", "-", "--scopes", "tickets:read", "--resource", "project/42/tickets/7"], stdin: token.token)
+        XCTAssertExit(inside, 0)
+        let outside = try ws.run(["verify", "-", "--scopes", "tickets:read", "--resource", "project/43"], stdin: token.token)
+        XCTAssertFails(outside, 17, "TA_FORBIDDEN")
+        XCTAssertTrue(outside.err.contains("on resource project/43"), outside.err)
+        XCTAssertFails(try verify(ws, token.token, scopes: "tickets:read"), 17, "TA_FORBIDDEN")
+        let bad = try ws.run(["verify", "-", "--scopes", "tickets:read", "--resource", "project/*"], stdin: token.token)
+        XCTAssertFails(bad, 2, "TA_INVALID_ARGUMENT")
+        let shown = try ws.run(["token", "show", token.id])
+        XCTAssertTrue(shown.out.contains("tickets:read@project/42"), shown.out)
     }
 
     func testStatsAuditReport() throws {

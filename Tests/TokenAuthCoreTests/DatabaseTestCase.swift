@@ -16,6 +16,6 @@ class DatabaseTestCase: XCTestCase {
 
     /// Removes the database and its WAL and shared-memory files.
     func removeDatabaseFiles() {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        for suffix in ["", "-wal", "-shm", "-ratelimit"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 }

@@ -7,7 +7,7 @@ final class ScopeIndexTests: XCTestCase {
     private func assertSameAsScopesInForce(_ catalog: ScopeCatalog, expanded: [String], kind: TokenKind, owner: Member?,
                                            file: StaticString = #filePath, line: UInt = #line) {
         let index = ScopeIndex(catalog: catalog, version: 1)
-        let set = index.set(expanded: expanded.joined(separator: " "), kind: kind, owner: owner)
+        let set = index.inForce(expanded: expanded.joined(separator: " "), kind: kind, owner: owner).set
         let reference = ScopesInForce(catalog: catalog, tokenScopes: expanded, kind: kind, owner: owner)
         for (position, name) in index.names.enumerated() {
             XCTAssertEqual(set.contains(position), reference.contains(name),
@@ -37,7 +37,7 @@ final class ScopeIndexTests: XCTestCase {
 
     func testExtraSpacesAreIgnored() {
         let index = ScopeIndex(catalog: .standard, version: 1)
-        let set = index.set(expanded: "  tickets:read   users:read ", kind: .service, owner: nil)
+        let set = index.inForce(expanded: "  tickets:read   users:read ", kind: .service, owner: nil).set
         let named = index.lookup.names(in: set)
         XCTAssertEqual(named, ["tickets:read", "users:read"])
     }

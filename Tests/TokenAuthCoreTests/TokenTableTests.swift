@@ -5,7 +5,7 @@ import XCTest
 final class TokenTableTests: DatabaseTestCase {
     private static func entry(_ digest: Digest) -> IndexedToken? {
         let lookup = VerificationLookup(digest: digest.bytes, id: "tok_0123456789abcdef", kind: .service, owner: nil,
-                                        ownerRemoved: false, expandedScopes: "", expiresAt: 0, active: true, revokeAt: nil,
+                                        ownerRemoved: false, expandedScopes: "", expiresAt: 0, active: true, revoked: false, graceEndsAt: nil,
                                         rateLimit: nil, ownerMember: nil, catalogVersion: 0)
         return IndexedToken(lookup, scopes: ScopeIndex(catalog: ScopeCatalog(definitions: [:]), version: 0), owner: "")
     }

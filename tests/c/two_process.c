@@ -9,13 +9,18 @@
  * TA_FORBIDDEN, the owner's removal TA_REVOKED, a deletion TA_UNKNOWN_TOKEN. Then the other way
  * round (A revokes, B verifies), and usage that A flushed is visible to B. Then a storm: B revokes
  * STORM tokens that A holds in its index, one at a time, and A's very next verification of each
- * must be TA_REVOKED. Exit status 0 and a closing "N passed, N failed" line. */
+ * must be TA_REVOKED. Last, the clocks disagree: for each skew (B's clock an hour ahead of A's, an
+ * hour behind, ten seconds behind), B revokes one token, rotates one without grace, deletes one and
+ * removes the owner of a fourth, all held in A's index; A's very next verification refuses each, and
+ * still does after A's clock steps back an hour. Revocation is a state, not a time. Exit status 0
+ * and a closing "N passed, N failed" line. */
 #include "harness.h"
 
 #define STORM 50
 
 #include <errno.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -27,6 +32,18 @@ struct msg {
 };
 
 static int to_a[2], to_b[2]; /* B -> A and A -> B */
+
+/* B's clock minus A's, in ms, for each round of the clock phase. */
+static const int64_t skews[] = {3600000, -3600000, -10000};
+#define SKEWS (int)(sizeof skews / sizeof skews[0])
+#define HOUR_MS 3600000
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void send_msg(int fd, const char *step, const char *secret, const char *id)
 {
@@ -171,6 +188,37 @@ static int run_b(const char *path)
         }
     }
 
+    /* The clock phase: each round, four tokens A holds in its index end in four ways. */
+    {
+        int r, k;
+        for (r = 0; r < SKEWS; r++) {
+            char *sec[4], *id[4], *next = NULL, *next_id = NULL;
+            ta_set_clock(s, wall_ms() + skews[r]);
+            CHECK_STATUS(ta_member_put(s, "skewed", "ManagePersonalAccessTokens tickets:read"), TA_OK);
+            spec.name = "skew";
+            spec.scopes = "tickets:read";
+            for (k = 0; k < 4; k++) {
+                sec[k] = id[k] = NULL;
+                spec.kind = k == 3 ? TA_KIND_PERSONAL : TA_KIND_SERVICE;
+                CHECK_STATUS(ta_token_create(s, k == 3 ? "skewed" : NULL, &spec, &sec[k], &id[k]), TA_OK);
+                send_msg(to_a[1], "skew token", sec[k], NULL);
+            }
+            recv_msg(to_b[0], "skew cached");
+            CHECK_STATUS(ta_token_revoke(s, NULL, id[0]), TA_OK);
+            CHECK_STATUS(ta_token_rotate(s, NULL, id[1], 0, &next, &next_id), TA_OK);
+            CHECK_STATUS(ta_token_delete(s, NULL, id[2]), TA_OK);
+            CHECK_STATUS(ta_member_remove(s, "skewed"), TA_OK);
+            send_msg(to_a[1], "skew ended", NULL, NULL);
+            recv_msg(to_b[0], "ok");
+            for (k = 0; k < 4; k++) {
+                ta_free(sec[k]);
+                ta_free(id[k]);
+            }
+            ta_free(next);
+            ta_free(next_id);
+        }
+    }
+
     ta_free(t1);
     ta_free(t1_id);
     ta_free(s1);
@@ -267,6 +315,39 @@ static int run_a(const char *path, pid_t b)
         }
         printf("A: B revoked %d tokens held in A's index, one at a time: %d refused on the very next verify\n",
                STORM, refused);
+    }
+
+    {
+        static const ta_status ended[4] = {TA_REVOKED, TA_REVOKED, TA_UNKNOWN_TOKEN, TA_REVOKED};
+        int r, k;
+        for (r = 0; r < SKEWS; r++) {
+            struct msg tok[4];
+            int64_t now = wall_ms();
+            int refused = 0;
+            ta_set_clock(s, now);
+            for (k = 0; k < 4; k++) {
+                tok[k] = recv_msg(to_a[0], "skew token");
+                CHECK_STATUS(verify(s, tok[k].secret, "tickets:read"), TA_OK);
+            }
+            send_msg(to_b[1], "skew cached", NULL, NULL);
+            recv_msg(to_a[0], "skew ended");
+            for (k = 0; k < 4; k++) {
+                ta_status st = verify(s, tok[k].secret, "tickets:read");
+                CHECK_STATUS(st, ended[k]);
+                refused += st == ended[k];
+            }
+            ta_set_clock(s, now - HOUR_MS);
+            for (k = 0; k < 4; k++) {
+                ta_status st = verify(s, tok[k].secret, "tickets:read");
+                CHECK_STATUS(st, ended[k]);
+                refused += st == ended[k];
+            }
+            printf("A: B's clock %+lld s from A's revoked, rotated without grace, deleted and disowned 4 tokens: "
+                   "%d/8 refused (the last 4 after A's clock stepped back an hour)\n",
+                   (long long)(skews[r] / 1000), refused);
+            send_msg(to_b[1], "ok", NULL, NULL);
+        }
+        ta_set_clock(s, 0);
     }
 
     done = recv_msg(to_a[0], "done");

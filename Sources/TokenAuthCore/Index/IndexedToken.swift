@@ -9,8 +9,9 @@ struct IndexedToken {
     var id: TokenID
     var kind: TokenKind
     private var flags: Flags
-    /// `Int64.max` when not revoked.
-    private var revokeAtOrNever: Int64
+    /// The end of a rotation's grace period; `Int64.max` when there is none (or it is recorded as
+    /// a revocation: the `revoked` flag decides, whatever the clock reads).
+    private var graceEndsAtOrNever: Int64
     var expiresAt: Int64
     /// 0 when the token has no rate limit.
     private var rateLimitValue: UInt32
@@ -26,6 +27,7 @@ struct IndexedToken {
         static let ownerKnown = Flags(rawValue: 4)
         static let ownerActive = Flags(rawValue: 8)
         static let queued = Flags(rawValue: 16)
+        static let revoked = Flags(rawValue: 32)
     }
 
     /// nil when the token's id is longer than `TokenID.capacity` (never issued by this library).
@@ -37,39 +39,61 @@ struct IndexedToken {
         var flags: Flags = []
         if token.active { flags.insert(.active) }
         if token.ownerRemoved { flags.insert(.ownerRemoved) }
+        if token.revoked { flags.insert(.revoked) }
         if let member = token.ownerMember {
             flags.insert(.ownerKnown)
             if member.active { flags.insert(.ownerActive) }
         }
         self.flags = flags
-        revokeAtOrNever = token.revokeAt ?? .max
+        graceEndsAtOrNever = token.revoked ? .max : token.graceEndsAt ?? .max
         expiresAt = token.expiresAt
         rateLimitValue = token.rateLimit?.limit ?? 0
         rateWindowMS = token.rateLimit?.windowMS ?? 0
-        let inForce = scopes.set(expanded: token.expandedScopes, kind: token.kind, owner: token.ownerMember)
+        let (inForce, qualified) = scopes.inForce(expanded: token.expandedScopes, kind: token.kind, owner: token.ownerMember)
         inForceLow = inForce.low
-        extra = token.kind == .personal || !inForce.high.isEmpty ? IndexedTokenExtra(owner: owner, inForce: inForce) : nil
+        extra = token.kind == .personal || !inForce.high.isEmpty || qualified != nil
+            ? IndexedTokenExtra(owner: owner, inForce: inForce, qualified: qualified) : nil
     }
 
-    var revokeAt: Int64? { revokeAtOrNever == .max ? nil : revokeAtOrNever }
     var rateLimit: RateLimit? { rateLimitValue == 0 ? nil : RateLimit(limit: rateLimitValue, windowMS: rateWindowMS) }
 
-    /// Whether deciding about this token depends on the exact time: an expiry, a revocation (with
-    /// or without grace), or a rate limit. Otherwise the time only stamps the use.
-    var isTimeSensitive: Bool { expiresAt != 0 || revokeAtOrNever != .max || rateLimitValue != 0 }
+    /// Whether deciding about this token depends on the exact wall-clock time: an expiry or a grace
+    /// period. Otherwise the time only stamps the use (rate limits have a clock of their own).
+    var isTimeSensitive: Bool { expiresAt != 0 || graceEndsAtOrNever != .max }
 
     /// The verification checks that do not involve scopes or the rate limit, at `now`.
     @inline(__always)
     func status(at now: Int64) -> Status {
-        TokenState.status(revokeAt: revokeAt, ownerRemoved: flags.contains(.ownerRemoved), expiresAt: expiresAt,
+        TokenState.status(revoked: flags.contains(.revoked), graceEndsAt: graceEndsAtOrNever == .max ? nil : graceEndsAtOrNever,
+                          ownerRemoved: flags.contains(.ownerRemoved), expiresAt: expiresAt,
                           active: flags.contains(.active), kind: kind,
                           ownerActive: flags.contains(.ownerKnown) ? flags.contains(.ownerActive) : nil, now: now)
     }
 
-    /// Whether the scope at catalog position `position` is in force.
+    /// Whether the scope at catalog position `position` is in force on every resource.
     @inline(__always)
     func holds(_ position: Int) -> Bool {
         position < 64 ? inForceLow & (1 << UInt64(position)) != 0 : extra?.inForce.contains(position) ?? false
+    }
+
+    /// Whether the scope at `position`, not in force on every resource, is in force on `resource`
+    /// through a qualified grant: the token's grant entry that holds it (-1: one on every resource
+    /// while its owner holds it there only), or nil.
+    @inline(__always)
+    func holds(_ position: Int, on resource: UnsafeRawBufferPointer) -> Int? {
+        extra?.qualified?.inForce(position, on: resource)
+    }
+
+    /// Counts that the token's qualified grant `entry` put the scope at `position` in force (a use
+    /// of the grant `scope@pattern`, for the least-privilege report): a bit per grant for the first
+    /// 64 grants of one scope, a set for admin grants (any scope) and the rest.
+    mutating func countQualifiedUse(_ position: Int, entry: Int) {
+        guard entry >= 0, let extra else { return }
+        if entry < 64, extra.qualified?.position(entry) == position {
+            extra.usedEntries |= 1 << UInt64(entry)
+        } else {
+            extra.usedQualified.insert(UInt64(UInt32(truncatingIfNeeded: entry)) << 32 | UInt64(UInt32(truncatingIfNeeded: position)))
+        }
     }
 
     /// The owner's member id for a personal token ("" once the owner was removed); unused for a
@@ -135,11 +159,21 @@ struct IndexedToken {
     mutating func takeUses() -> TakenUses? {
         guard usage.uses > 0 else { return nil }
         var used = ScopeSet(low: usage.usedLow)
+        var usedGrants: [UInt64] = []
         if let extra {
             used.formUnion(extra.usedHigh)
             extra.usedHigh = ScopeSet()
+            if extra.usedEntries != 0 || !extra.usedQualified.isEmpty, let qualified = extra.qualified {
+                usedGrants = Array(extra.usedQualified)
+                for entry in 0..<min(64, qualified.tokenCount) where extra.usedEntries & (1 << UInt64(entry)) != 0 {
+                    usedGrants.append(UInt64(entry) << 32 | UInt64(UInt32(truncatingIfNeeded: qualified.position(entry))))
+                }
+                extra.usedEntries = 0
+                extra.usedQualified.removeAll()
+            }
         }
-        let taken = TakenUses(id: id, uses: Int64(usage.uses), lastUsedAt: usage.lastUsedAt, day: Int64(usage.day), used: used)
+        let taken = TakenUses(id: id, uses: Int64(usage.uses), lastUsedAt: usage.lastUsedAt, day: Int64(usage.day), used: used,
+                              usedGrants: usedGrants, qualified: extra?.qualified)
         usage.uses = 0
         usage.lastUsedAt = 0
         usage.usedLow = 0
@@ -155,14 +189,25 @@ struct TakenUses {
     let day: Int64
     /// Positions over the `ScopeIndex` the entry was indexed with.
     let used: ScopeSet
+    /// Qualified grants used: (token grant entry << 32) | scope position.
+    var usedGrants: [UInt64] = []
+    var qualified: QualifiedGrants?
 
-    /// The counts to write: uses, the day's uses, and one "scope" count per scope used.
+    /// The counts to write: uses, the day's uses, and one "scope" count per scope used (a scope used
+    /// through a qualified grant as `scope@pattern`).
     func usage(names: (ScopeSet) -> [String]) -> TokenUsage {
         var counts = TokenUsage()
         counts.uses = uses
         counts.lastUsedAt = lastUsedAt
         counts.days[day] = TokenUsage.DayCounts(uses: uses, denied: 0)
         for name in names(used) { counts.counts[UsageCountKey(day: day, dimension: .scope, key: name)] = 1 }
+        if let qualified {
+            for pair in usedGrants {
+                guard let name = names(ScopeSet(positions: [Int(pair & 0xFFFF_FFFF)])).first else { continue }
+                let grant = qualified.usedGrant(scope: name, entry: Int(pair >> 32))
+                counts.counts[UsageCountKey(day: day, dimension: .scope, key: grant)] = 1
+            }
+        }
         return counts
     }
 }
@@ -178,16 +223,24 @@ private struct PendingUse {
 }
 
 /// The rarely needed part of an indexed token, apart so that the entry stays 128 bytes: a personal
-/// token's owner, and the scope positions from 64 on (catalogs of more than 64 scopes). Written only
+/// token's owner, the scope positions from 64 on (catalogs of more than 64 scopes), and qualified
+/// grants. Written only
 /// under the shard lock of its entry.
 final class IndexedTokenExtra: @unchecked Sendable {
     let owner: String
     let inForce: ScopeSet
+    /// The qualified grants of the token or its owner, if either has any.
+    let qualified: QualifiedGrants?
     var usedHigh = ScopeSet()
+    /// Qualified grants used since the last flush: a bit per grant entry, and (entry << 32 | scope
+    /// position) pairs for admin grants and entries from 64 on.
+    var usedEntries: UInt64 = 0
+    var usedQualified = Set<UInt64>()
 
-    init(owner: String, inForce: ScopeSet) {
+    init(owner: String, inForce: ScopeSet, qualified: QualifiedGrants?) {
         self.owner = owner
         self.inForce = inForce
+        self.qualified = qualified
     }
 }
 

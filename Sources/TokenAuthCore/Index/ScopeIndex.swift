@@ -81,26 +81,43 @@ final class ScopeIndex: @unchecked Sendable {
         offsets.deallocate()
     }
 
-    /// The scopes in force for a token, as a set over this index — what `ScopesInForce.contains`
-    /// answers for each catalog scope, computed from the stored expanded list's bytes (no String per
-    /// word: this runs on every first verification of a token): the catalog scopes the list names,
-    /// every scope when it names admin, and for a personal token only those its owner also covers
-    /// (nothing when the owner is gone).
-    func set(expanded: String, kind: TokenKind, owner: Member?) -> ScopeSet {
+    /// The scopes in force for a token on every resource, as a set over this index — what
+    /// `ScopesInForce.contains` answers for each catalog scope without a resource, computed from the
+    /// stored expanded list's bytes (no String per word: this runs on every first verification of a
+    /// token): the catalog scopes the list names, every scope when it names admin, and for a personal
+    /// token only those its owner also holds on every resource (nothing when the owner is gone).
+    /// With them, the qualified grants a verification against a resource consults, if the token or
+    /// its owner has any.
+    func inForce(expanded: String, kind: TokenKind, owner: Member?) -> (set: ScopeSet, qualified: QualifiedGrants?) {
         var text = expanded
-        var set = text.withUTF8 { positions(named: UnsafeRawBufferPointer($0)) }
-        if kind == .personal {
-            let cover = owner?.cover(in: catalog) ?? []
-            set.formIntersection(cover.contains(ScopeCatalog.admin) ? all : ScopeSet(positions: names.indices.filter { cover.contains(names[$0]) }))
+        let tokenEverywhere = text.withUTF8 { positions(named: UnsafeRawBufferPointer($0)) }
+        let tokenQualified = expanded.utf8.contains(UInt8(ascii: "@")) ? qualifiedEntries(expanded) : []
+        guard kind == .personal else {
+            let qualified = tokenQualified.isEmpty ? nil
+                : QualifiedGrants(token: tokenQualified, everywhere: tokenEverywhere, owner: nil, ownerEverywhere: nil)
+            return (tokenEverywhere, qualified)
         }
-        return set
+        let cover = owner?.cover(in: catalog)
+        let ownerEverywhere = cover.map(everywhere(of:)) ?? ScopeSet()
+        let ownerQualified = cover.map(qualifiedEntries(of:)) ?? []
+        var set = tokenEverywhere
+        set.formIntersection(ownerEverywhere)
+        guard !tokenQualified.isEmpty || !ownerQualified.isEmpty else { return (set, nil) }
+        return (set, QualifiedGrants(token: tokenQualified, everywhere: tokenEverywhere, owner: ownerQualified,
+                                     ownerEverywhere: ownerEverywhere))
+    }
+
+    /// The positions `cover` holds on every resource (all of them with admin).
+    func everywhere(of cover: GrantCover) -> ScopeSet {
+        ScopeSet(positions: names.indices.filter { catalog.covers(cover.everywhere, names[$0]) })
     }
 
     /// Every scope of the catalog.
     private var all: ScopeSet { ScopeSet(positions: names.indices) }
 
     /// The positions of the catalog scopes among the space-separated `words`; all when admin is one.
-    private func positions(named words: UnsafeRawBufferPointer) -> ScopeSet {
+    /// Qualified grants (`scope@pattern`) name no position.
+    func positions(named words: UnsafeRawBufferPointer) -> ScopeSet {
         var set = ScopeSet()
         for word in ScopeWords(words) {
             if word.elementsEqual(ScopeCatalog.admin.utf8) { return all }

@@ -18,6 +18,10 @@ protocol StorageBackend: AnyObject, Sendable {
     /// What tells this handle cheaply that some connection, in any process, committed.
     var commitSignal: CommitSignal { get }
 
+    /// The database file that other processes of this host open to share the store (its rate-limit
+    /// buckets live beside it); nil when no other process can open this store's file.
+    var databaseFile: String? { get }
+
     func close()
 }
 
@@ -30,6 +34,9 @@ protocol StorageReader {
     func token(id: String) throws -> TokenRecord?
     /// Every token, newest first (created_at descending, then the latest created first).
     func tokens() throws -> [TokenRecord]
+    /// Up to `limit` tokens in descending id order (newest first: ids are time-ordered), those with
+    /// an id below `before` when it is given, only of `kind` and `owner` when given. Walks the id index.
+    func tokens(before: String?, kind: TokenKind?, owner: String?, limit: Int) throws -> [TokenRecord]
     func tokenExists(id: String) throws -> Bool
     func dailyUsage(tokenID: String, fromDay: Int64) throws -> [DailyUsage]
     func usageCounts(tokenID: String, dimension: UsageDimension, fromDay: Int64) throws -> [(key: String, count: Int64)]
@@ -42,6 +49,8 @@ protocol StorageReader {
     func tokenCount() throws -> Int
     /// Calls `body` with the SHA-256 digest of every token (the bytes are valid only during the call).
     func forEachDigest(_ body: (UnsafeRawBufferPointer) -> Void) throws
+    /// The earliest end of a rotation's grace period not yet recorded as a revocation, if any.
+    func earliestGraceEnd() throws -> Int64?
 }
 
 /// What a change-log row invalidates.
@@ -76,8 +85,10 @@ protocol StorageWriter: StorageReader {
     /// Revokes for good and disowns every personal token of `owner`; returns how many were live.
     func disownPersonalTokens(owner: String, at now: Int64) throws -> Int
     func insertToken(_ token: TokenRecord, digest: [UInt8]) throws
-    /// Writes the mutable fields: name, active, revoke_at, rotated_to.
+    /// Writes the mutable fields: name, active, revoked, revoke_at, rotated_to.
     func updateToken(_ token: TokenRecord) throws
+    /// Records as revoked every token whose grace period ended at or before `now`; returns how many.
+    func endGraces(dueBy now: Int64) throws -> Int
     func deleteToken(id: String) throws
     func appendAudit(_ record: AuditRecord) throws
     /// Adds to the aggregated entry with `key`, creating it if needed.
@@ -113,7 +124,9 @@ struct VerificationLookup {
     var expandedScopes: String
     var expiresAt: Int64
     var active: Bool
-    var revokeAt: Int64?
+    var revoked: Bool
+    /// The end of a grace period (ignored once `revoked`).
+    var graceEndsAt: Int64?
     var rateLimit: RateLimit?
     var ownerMember: Member?
     var catalogVersion: Int64

@@ -116,7 +116,7 @@ final class PostgresAccess: StorageWriter {
 
     func disownPersonalTokens(owner: String, at now: Int64) throws -> Int {
         try run("""
-            UPDATE tokens SET owner_removed = true, revoke_at = least(coalesce(revoke_at, $2::bigint), $2::bigint)
+            UPDATE tokens SET owner_removed = true, revoked = true, revoke_at = least(coalesce(revoke_at, $2::bigint), $2::bigint)
             WHERE owner = $1 AND kind = 1 AND NOT owner_removed
             """, [.text(owner), .int(now)])
     }
@@ -125,7 +125,8 @@ final class PostgresAccess: StorageWriter {
 
     private static let tokenColumns = """
         id, name, kind, owner, owner_removed, created_by, scopes, expanded, created_at, expires_at, active,
-        revoke_at, rate_limit, rate_window_ms, rotated_from, rotated_to, hint, use_count, denied_count, last_used_at
+        revoke_at, rate_limit, rate_window_ms, rotated_from, rotated_to, hint, use_count, denied_count, last_used_at,
+        revoked
         """
 
     private static func token(_ r: PostgresRows, _ row: Int32) throws -> TokenRecord {
@@ -136,7 +137,8 @@ final class PostgresAccess: StorageWriter {
         return TokenRecord(
             id: r.text(row, 0), name: r.text(row, 1), kind: kind, owner: r.optionalText(row, 3), ownerRemoved: r.bool(row, 4),
             createdBy: r.text(row, 5), scopes: words(r.text(row, 6)), expandedScopes: words(r.text(row, 7)),
-            createdAt: r.int(row, 8), expiresAt: r.int(row, 9), active: r.bool(row, 10), revokeAt: r.optionalInt(row, 11),
+            createdAt: r.int(row, 8), expiresAt: r.int(row, 9), active: r.bool(row, 10), revoked: r.bool(row, 20),
+            revokeAt: r.optionalInt(row, 11),
             rateLimit: limit == 0 ? nil : RateLimit(limit: limit, windowMS: UInt32(clamping: r.int(row, 13))),
             rotatedFrom: r.optionalText(row, 14), rotatedTo: r.optionalText(row, 15), hint: r.text(row, 16),
             useCount: r.int(row, 17), deniedCount: r.int(row, 18), lastUsedAt: r.int(row, 19))
@@ -148,6 +150,12 @@ final class PostgresAccess: StorageWriter {
 
     func tokens() throws -> [TokenRecord] {
         try rows("SELECT \(Self.tokenColumns) FROM tokens ORDER BY created_at DESC, seq DESC", [], Self.token)
+    }
+
+    func tokens(before: String?, kind: TokenKind?, owner: String?, limit: Int) throws -> [TokenRecord] {
+        let page = KeysetPage(columns: Self.tokenColumns, before: before, kind: kind, owner: owner, limit: limit,
+                              placeholder: { "$\($0)" })
+        return try rows(page.sql, page.values(text: PGValue.text, int: PGValue.int), Self.token)
     }
 
     func tokenExists(id: String) throws -> Bool {
@@ -182,10 +190,25 @@ final class PostgresAccess: StorageWriter {
 
     func updateToken(_ token: TokenRecord) throws {
         try logChange(.token, tokenID: token.id)
-        try run("UPDATE tokens SET name = $2, active = $3, revoke_at = $4, rotated_to = $5 WHERE id = $1", [
+        try run("UPDATE tokens SET name = $2, active = $3, revoke_at = $4, rotated_to = $5, revoked = $6 WHERE id = $1", [
             .text(token.id), .text(token.name), .bool(token.active),
-            token.revokeAt.map(PGValue.int) ?? .null, token.rotatedTo.map(PGValue.text) ?? .null,
+            token.revokeAt.map(PGValue.int) ?? .null, token.rotatedTo.map(PGValue.text) ?? .null, .bool(token.revoked),
         ])
+    }
+
+    func earliestGraceEnd() throws -> Int64? {
+        let result = try db.query("SELECT min(revoke_at) FROM tokens WHERE NOT revoked AND revoke_at IS NOT NULL")
+        return result.count == 1 ? result.optionalInt(0, 0) : nil
+    }
+
+    func endGraces(dueBy now: Int64) throws -> Int {
+        let due = try rows("SELECT id FROM tokens WHERE NOT revoked AND revoke_at IS NOT NULL AND revoke_at <= $1",
+                           [.int(now)]) { $0.text($1, 0) }
+        for id in due {
+            try logChange(.token, tokenID: id)
+            try run("UPDATE tokens SET revoked = true WHERE id = $1", [.text(id)])
+        }
+        return due.count
     }
 
     func deleteToken(id: String) throws {

@@ -23,6 +23,8 @@ import Glibc
 final class PostgresBackend: StorageBackend, @unchecked Sendable {
     let tokenPrefix: String
     let commitSignal: CommitSignal
+    /// The fleet shares no file: its hosts' buckets are reconciled through the database.
+    var databaseFile: String? { nil }
     private let settings: PostgresSettings
     private let schema: String
     private let writer: Locked<PostgresConnection>
@@ -212,7 +214,7 @@ final class PostgresBackend: StorageBackend, @unchecked Sendable {
         SELECT t.digest, t.id, t.kind, t.owner, t.owner_removed, t.expanded, t.expires_at, t.active,
                t.revoke_at, t.rate_limit, t.rate_window_ms, m.id, m.active, m.permissions,
                (SELECT value::bigint FROM meta WHERE key = 'catalog_version'),
-               (SELECT coalesce(max(seq), 0) FROM changes)
+               (SELECT coalesce(max(seq), 0) FROM changes), t.revoked
         FROM (SELECT 1) AS one LEFT JOIN tokens t ON t.digest = $1
         LEFT JOIN members m ON t.kind = 1 AND NOT t.owner_removed AND m.id = t.owner
         """
@@ -229,7 +231,7 @@ final class PostgresBackend: StorageBackend, @unchecked Sendable {
             let found = VerificationLookup(
                 digest: r.bytes(0, 0), id: r.text(0, 1), kind: kind, owner: r.optionalText(0, 3),
                 ownerRemoved: r.bool(0, 4), expandedScopes: r.text(0, 5), expiresAt: r.int(0, 6),
-                active: r.bool(0, 7), revokeAt: r.optionalInt(0, 8),
+                active: r.bool(0, 7), revoked: r.bool(0, 16), graceEndsAt: r.optionalInt(0, 8),
                 rateLimit: limit == 0 ? nil : RateLimit(limit: limit, windowMS: UInt32(clamping: r.int(0, 10))),
                 ownerMember: r.isNull(0, 11) ? nil : Member(id: r.text(0, 11), active: r.bool(0, 12), permissions: words(r.text(0, 13))),
                 catalogVersion: r.int(0, 14))
@@ -242,7 +244,7 @@ final class PostgresBackend: StorageBackend, @unchecked Sendable {
     /// Runs `body` on a pooled reader connection (opened on first need), returning it afterwards.
     /// A read has no effect, so one that failed because the connection broke runs once more on a
     /// fresh connection (a server restart or failover costs one reconnect, not an error).
-    private func withReader<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    func withReader<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         guard !closed.load(ordering: .acquiring) else { throw TokenAuthError.internal("the store is closed") }
         let pooled = readers.withLock { $0.popLast() }
         return try mapErrors {

@@ -1,4 +1,4 @@
-/// The PostgreSQL schema: the same tables and columns as the SQLite schema (Schema.swift), in
+/// The PostgreSQL schema: the same tables and columns as the SQLite schema (SQLiteSchema.swift), in
 /// PostgreSQL's types, created in the connection's current schema (the first existing schema of
 /// `search_path`, `public` unless the URI says otherwise). The table `meta` marks it as a
 /// libtokenauth store (`meta.schema = 'libtokenauth'`) and holds its version, so that a schema of
@@ -6,7 +6,7 @@
 /// as SQLite's BINARY collation does, whatever the database's locale.
 enum PostgresSchema {
     static let marker = "libtokenauth"
-    static let currentVersion: Int64 = 1
+    static let currentVersion: Int64 = 4
     /// The first key of the writers' advisory lock ('TAK1', as SQLite's application_id); the
     /// second is derived from the schema name, so two stores in one database do not wait for each other.
     static let lockClass: Int32 = 0x5441_4B31
@@ -93,6 +93,29 @@ enum PostgresSchema {
             pid integer PRIMARY KEY,
             heard bigint NOT NULL
         );
+        """,
+        // 2: revocation is a state (SQLite's migration 5 says why and how).
+        """
+        ALTER TABLE tokens ADD COLUMN revoked boolean NOT NULL DEFAULT false;
+        UPDATE tokens SET revoked = true WHERE owner_removed
+            OR id IN (SELECT token_id FROM audit WHERE event = 'token.revoked' AND token_id IS NOT NULL)
+            OR id IN (SELECT token_id FROM audit WHERE event = 'token.rotated' AND token_id IS NOT NULL
+                      AND (detail LIKE '%"grace_ms":0,%' OR detail LIKE '%"grace_ms":0}%'));
+        CREATE INDEX tokens_grace ON tokens(revoke_at) WHERE NOT revoked AND revoke_at IS NOT NULL;
+        """,
+        // 3: the fleet's rate-limit buckets (PostgresFleetBudget): one GCRA TAT per token, keyed as
+        // the hosts' shared tables key it. UNLOGGED: no WAL per lease; a crash leaves them full.
+        """
+        CREATE UNLOGGED TABLE rate_budget(
+            key bigint PRIMARY KEY,
+            tat bigint NOT NULL,
+            granted bigint NOT NULL DEFAULT 0,
+            now_us bigint NOT NULL DEFAULT 0
+        );
+        """,
+        // 4: a member's own tokens a page at a time (SQLite's migration 6 says why).
+        """
+        CREATE INDEX tokens_owner ON tokens(owner, id) WHERE owner IS NOT NULL;
         """,
     ]
 

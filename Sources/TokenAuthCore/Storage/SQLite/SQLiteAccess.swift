@@ -104,7 +104,7 @@ struct SQLiteAccess: StorageWriter {
 
     func disownPersonalTokens(owner: String, at now: Int64) throws -> Int {
         try run("""
-            UPDATE tokens SET owner_removed = 1, revoke_at = min(coalesce(revoke_at, ?2), ?2)
+            UPDATE tokens SET owner_removed = 1, revoked = 1, revoke_at = min(coalesce(revoke_at, ?2), ?2)
             WHERE owner = ?1 AND kind = 1 AND owner_removed = 0
             """, [.text(owner), .int(now)])
         return db.changes
@@ -114,7 +114,8 @@ struct SQLiteAccess: StorageWriter {
 
     private static let tokenColumns = """
         id, name, kind, owner, owner_removed, created_by, scopes, expanded, created_at, expires_at, active,
-        revoke_at, rate_limit, rate_window_ms, rotated_from, rotated_to, hint, use_count, denied_count, last_used_at
+        revoke_at, rate_limit, rate_window_ms, rotated_from, rotated_to, hint, use_count, denied_count, last_used_at,
+        revoked
         """
 
     private static func token(_ row: Row) throws -> TokenRecord {
@@ -125,7 +126,8 @@ struct SQLiteAccess: StorageWriter {
         return TokenRecord(
             id: row.text(0), name: row.text(1), kind: kind, owner: row.optionalText(3), ownerRemoved: row.bool(4),
             createdBy: row.text(5), scopes: words(row.text(6)), expandedScopes: words(row.text(7)),
-            createdAt: row.int(8), expiresAt: row.int(9), active: row.bool(10), revokeAt: row.optionalInt(11),
+            createdAt: row.int(8), expiresAt: row.int(9), active: row.bool(10), revoked: row.bool(20),
+            revokeAt: row.optionalInt(11),
             rateLimit: limit == 0 ? nil : RateLimit(limit: limit, windowMS: UInt32(clamping: row.int(13))),
             rotatedFrom: row.optionalText(14), rotatedTo: row.optionalText(15), hint: row.text(16),
             useCount: row.int(17), deniedCount: row.int(18), lastUsedAt: row.int(19))
@@ -137,6 +139,12 @@ struct SQLiteAccess: StorageWriter {
 
     func tokens() throws -> [TokenRecord] {
         try rows("SELECT \(Self.tokenColumns) FROM tokens ORDER BY created_at DESC, seq DESC", [], Self.token)
+    }
+
+    func tokens(before: String?, kind: TokenKind?, owner: String?, limit: Int) throws -> [TokenRecord] {
+        let page = KeysetPage(columns: Self.tokenColumns, before: before, kind: kind, owner: owner, limit: limit,
+                              placeholder: { "?\($0)" })
+        return try rows(page.sql, page.values(text: SQLValue.text, int: SQLValue.int), Self.token)
     }
 
     func tokenExists(id: String) throws -> Bool {
@@ -183,10 +191,25 @@ struct SQLiteAccess: StorageWriter {
 
     func updateToken(_ token: TokenRecord) throws {
         try logChange(.token, tokenID: token.id)
-        try run("UPDATE tokens SET name = ?2, active = ?3, revoke_at = ?4, rotated_to = ?5 WHERE id = ?1", [
+        try run("UPDATE tokens SET name = ?2, active = ?3, revoke_at = ?4, rotated_to = ?5, revoked = ?6 WHERE id = ?1", [
             .text(token.id), .text(token.name), .int(token.active ? 1 : 0),
             token.revokeAt.map(SQLValue.int) ?? .null, token.rotatedTo.map(SQLValue.text) ?? .null,
+            .int(token.revoked ? 1 : 0),
         ])
+    }
+
+    func earliestGraceEnd() throws -> Int64? {
+        try rows("SELECT min(revoke_at) FROM tokens WHERE revoked = 0 AND revoke_at IS NOT NULL") { $0.optionalInt(0) }.first ?? nil
+    }
+
+    func endGraces(dueBy now: Int64) throws -> Int {
+        let due = try rows("SELECT id FROM tokens WHERE revoked = 0 AND revoke_at IS NOT NULL AND revoke_at <= ?1",
+                           [.int(now)]) { $0.text(0) }
+        for id in due {
+            try logChange(.token, tokenID: id)
+            try run("UPDATE tokens SET revoked = 1 WHERE id = ?1", [.text(id)])
+        }
+        return due.count
     }
 
     func deleteToken(id: String) throws {

@@ -16,6 +16,7 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
     private let readers = Locked<[SQLiteConnection]>([])
     private let closed = Atomic<Bool>(false)
     let commitSignal: CommitSignal
+    var databaseFile: String? { location.isMemory ? nil : location.path }
 
     /// Where the database lives: a file, or a private in-memory database shared by this handle's
     /// connections (SQLite's memdb VFS; a name starting with '/' is shared within the process).
@@ -190,7 +191,7 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
                 SELECT t.digest, t.id, t.kind, t.owner, t.owner_removed, t.expanded, t.expires_at, t.active,
                        t.revoke_at, t.rate_limit, t.rate_window_ms, m.id, m.active, m.permissions,
                        (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'catalog_version'),
-                       (SELECT coalesce(max(seq), 0) FROM changes)
+                       (SELECT coalesce(max(seq), 0) FROM changes), t.revoked
                 FROM (SELECT 1) LEFT JOIN tokens t ON t.digest_key = ?1
                 LEFT JOIN members m ON t.kind = 1 AND t.owner_removed = 0 AND m.id = t.owner
                 """).run([.int(SQLiteAccess.digestKey(digest))]) { row in
@@ -200,7 +201,7 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
                 found = VerificationLookup(
                     digest: row.blob(0), id: row.text(1), kind: kind, owner: row.optionalText(3),
                     ownerRemoved: row.bool(4), expandedScopes: row.text(5), expiresAt: row.int(6),
-                    active: row.bool(7), revokeAt: row.optionalInt(8),
+                    active: row.bool(7), revoked: row.bool(16), graceEndsAt: row.optionalInt(8),
                     rateLimit: limit == 0 ? nil : RateLimit(limit: limit, windowMS: UInt32(clamping: row.int(10))),
                     ownerMember: row.isNull(11) ? nil : Member(id: row.text(11), active: row.bool(12), permissions: words(row.text(13))),
                     catalogVersion: row.int(14))

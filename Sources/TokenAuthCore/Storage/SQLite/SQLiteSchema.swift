@@ -3,7 +3,7 @@
 enum SQLiteSchema {
     /// 'TAK1' — tells libtokenauth databases apart from any other SQLite file.
     static let applicationID: Int64 = 0x5441_4B31
-    static let currentVersion: Int64 = 4
+    static let currentVersion: Int64 = 6
 
     /// Migration n brings a database from user_version n-1 to n. Append; never edit a shipped one.
     /// Every index costs a page write on each token creation: tokens have only the lookups the
@@ -187,6 +187,27 @@ enum SQLiteSchema {
             FROM (SELECT hex(digest) AS h, * FROM tokens) ORDER BY 1;
         DROP TABLE tokens;
         ALTER TABLE tokens_v4 RENAME TO tokens;
+        """,
+        // 5: revocation is a state, never a time compared with a verifying host's clock. `revoked`
+        // is set by ta_token_revoke, a rotation without grace and the owner's removal; `revoke_at`
+        // stays the recorded time, or (revoked = 0) the end of a rotation's grace period, which a
+        // handle records as a revocation once its clock has passed it. Existing tokens are revoked
+        // by what the audit log says happened to them, not by comparing times; the graces left
+        // are ended by the first handle that opens the file. The partial index holds only pending
+        // graces: token creation writes no entry in it.
+        """
+        ALTER TABLE tokens ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;
+        UPDATE tokens SET revoked = 1 WHERE owner_removed = 1
+            OR id IN (SELECT token_id FROM audit WHERE event = 'token.revoked' AND token_id IS NOT NULL)
+            OR id IN (SELECT token_id FROM audit WHERE event = 'token.rotated' AND token_id IS NOT NULL
+                      AND CASE WHEN json_valid(detail) THEN json_extract(detail, '$.grace_ms') END = 0);
+        CREATE INDEX tokens_grace ON tokens(revoke_at) WHERE revoked = 0 AND revoke_at IS NOT NULL;
+        """,
+        // 6: a member's own tokens a page at a time (ta_token_page for a member who sees only its
+        // own, or owner=): without it, a page walks the whole id index of a million tokens (2.5 s).
+        // Partial: service tokens (owner NULL) write no entry in it.
+        """
+        CREATE INDEX tokens_owner ON tokens(owner, id) WHERE owner IS NOT NULL;
         """,
     ]
 

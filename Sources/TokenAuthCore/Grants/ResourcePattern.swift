@@ -1,0 +1,110 @@
+/// Resource names and the patterns of qualified grants (`tickets:read@project/42`): `/`-separated
+/// segments, each 1...64 bytes of `[A-Za-z0-9._:-]`; a pattern's segment may also be a lone `*`,
+/// which matches any one whole segment. A pattern is at most 200 bytes, a name at most 1,024.
+/// Comparisons are by bytes: case-sensitive.
+public enum ResourcePattern {
+    public static let maximumPatternBytes = 200
+    public static let maximumNameBytes = 1024
+    static let maximumSegmentBytes = 64
+    private static let slash = UInt8(ascii: "/")
+    private static let star = UInt8(ascii: "*")
+
+    /// Whether `bytes` are a well-formed pattern (`wildcards`) or resource name (not).
+    public static func isWellFormed(_ bytes: UnsafeRawBufferPointer, wildcards: Bool) -> Bool {
+        guard !bytes.isEmpty, bytes.count <= (wildcards ? maximumPatternBytes : maximumNameBytes) else { return false }
+        var segment = 0
+        var starred = false
+        for byte in bytes {
+            if byte == slash {
+                guard segment > 0 else { return false }
+                segment = 0
+                starred = false
+                continue
+            }
+            if byte == star {
+                guard wildcards, segment == 0 else { return false }
+                starred = true
+            } else {
+                guard !starred, isSegmentByte(byte) else { return false }
+            }
+            segment += 1
+            guard segment <= maximumSegmentBytes else { return false }
+        }
+        return segment > 0
+    }
+
+    /// The same for text.
+    public static func isWellFormed(_ text: String, wildcards: Bool) -> Bool {
+        var text = text
+        return text.withUTF8 { isWellFormed(UnsafeRawBufferPointer($0), wildcards: wildcards) }
+    }
+
+    /// Whether `pattern` covers the resource `name` (both well-formed): segment by segment over the
+    /// pattern's length, each pattern segment is `*` or equal to the name's; the name may go deeper.
+    @inline(__always)
+    static func covers(_ pattern: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) -> Bool {
+        var p = 0
+        var n = 0
+        while p < pattern.count {
+            guard n < name.count else { return false }
+            let pEnd = segmentEnd(pattern, from: p)
+            let nEnd = segmentEnd(name, from: n)
+            let wildcard = pEnd - p == 1 && pattern[p] == star
+            if !wildcard, !equal(pattern, p, pEnd, name, n, nEnd) { return false }
+            p = pEnd + 1
+            n = nEnd + 1
+        }
+        return true
+    }
+
+    /// Whether every name `inner` covers is covered by `outer` (both well-formed patterns): `outer`
+    /// has no more segments, and each is `*` or equal to `inner`'s — a `*` in `inner` needs a `*`
+    /// in `outer`.
+    static func contains(_ outer: UnsafeRawBufferPointer, _ inner: UnsafeRawBufferPointer) -> Bool {
+        var o = 0
+        var i = 0
+        while o < outer.count {
+            guard i < inner.count else { return false }
+            let oEnd = segmentEnd(outer, from: o)
+            let iEnd = segmentEnd(inner, from: i)
+            let wildcard = oEnd - o == 1 && outer[o] == star
+            if !wildcard, !equal(outer, o, oEnd, inner, i, iEnd) { return false }
+            o = oEnd + 1
+            i = iEnd + 1
+        }
+        return true
+    }
+
+    /// `contains` for text.
+    static func contains(_ outer: String, _ inner: String) -> Bool {
+        var outer = outer, inner = inner
+        return outer.withUTF8 { o in inner.withUTF8 { contains(UnsafeRawBufferPointer(o), UnsafeRawBufferPointer($0)) } }
+    }
+
+    @inline(__always)
+    private static func segmentEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var end = start
+        while end < bytes.count, bytes[end] != slash { end += 1 }
+        return end
+    }
+
+    @inline(__always)
+    private static func equal(_ a: UnsafeRawBufferPointer, _ aStart: Int, _ aEnd: Int,
+                              _ b: UnsafeRawBufferPointer, _ bStart: Int, _ bEnd: Int) -> Bool {
+        guard aEnd - aStart == bEnd - bStart else { return false }
+        var k = 0
+        while k < aEnd - aStart {
+            if a[aStart + k] != b[bStart + k] { return false }
+            k += 1
+        }
+        return true
+    }
+
+    private static func isSegmentByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
+        case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"): true
+        default: false
+        }
+    }
+}
