@@ -488,7 +488,7 @@ ta_status ta_verify_resource_n(ta_store *store, const char *credential, size_t c
 ta_status ta_record_usage(ta_store *store, const char *token_id, const char *operation,
                           int http_status);
 
-/* Added to the contract. The rate limit stored with the token `token_id`: `*out_limit` requests
+/* Added to the contract (1.1). The rate limit stored with the token `token_id`: `*out_limit` requests
    per `*out_window_ms` (both 0 for an unlimited token), for a gateway's RateLimit-Policy header
    (ta_verdict carries the limit but not its window). One read of the token's record: it neither
    flushes usage nor waits for a writer, so a gateway may call it while answering a request (and

@@ -291,6 +291,17 @@ def workers(work: str) -> None:
         check(by_worker == pids, f"the 1,000 requests reached {len(by_worker)} of 4 workers")
         print(f"    revocation: 1,000 requests after ta_token_revoke returned: {answers} from {len(by_worker)} workers")
 
+        # a rate limit holds across the workers: 5 a minute for the host, whichever worker answers
+        limited = store.create_token("limited fleet", "tickets:read", kind="service", actor="ops",
+                                     rate_limit=5, rate_window_ms=60000)
+        answers, by_worker = {}, set()
+        for _ in range(40):
+            r = request(port, "GET", "/api/x", {"Authorization": "Bearer " + limited.secret, "Connection": "close"})
+            answers[r.status] = answers.get(r.status, 0) + 1
+            by_worker.add(int(r.header("X-Worker") or 0))
+        check(answers == {200: 5, 429: 35} and len(by_worker) > 1,
+              f"5/min across {len(by_worker)} workers, 40 requests: {answers}")
+
         # a reload: the old workers close the store (flushing their usage), new ones open it
         svc2 = store.create_token("after reload", "tickets:read", kind="service", actor="ops")
         for _ in range(20):
