@@ -124,9 +124,9 @@ class LibraryNotFoundError(OSError):
         super().__init__(
             "libtokenauth could not be loaded. Places tried, in order:\n  "
             + lines
-            + "\nSet TOKENAUTH_LIBRARY to the path of libtokenauth.so, copy the library into the "
-            "tokenauth package folder, or install it where the system loader finds it "
-            "(e.g. /usr/local/lib, then run ldconfig)."
+            + "\nInstall the tokenauth wheel (it bundles the library), set TOKENAUTH_LIBRARY to the "
+            "path of libtokenauth.so.1, or install the library where the system loader finds it "
+            "(make install PREFIX=/usr/local, then ldconfig)."
         )
 
 
@@ -139,7 +139,14 @@ _loaded_from: Optional[str] = None
 
 
 def _candidates() -> List[Tuple[str, Optional[str]]]:
-    """(description, path-or-name) in lookup order."""
+    """(description, path-or-name) in lookup order.
+
+    1. ``TOKENAUTH_LIBRARY``: an explicit choice (a build under test, a patched copy) beats
+       everything, and one that does not load is an error, never a silent fallback.
+    2. The package folder: the copy a wheel bundles, so that ``pip install`` is all it takes.
+    3. The system loader: a library installed with ``make install`` (a pure, library-less install
+       of this package).
+    """
     out: List[Tuple[str, Optional[str]]] = []
     env = os.environ.get("TOKENAUTH_LIBRARY")
     if env:
