@@ -1,0 +1,122 @@
+"""tokenauth.contrib.Gateway: what the framework integrations share."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+import tokenauth
+from tokenauth import Status
+from tokenauth.contrib import Gateway, scopes_for_method
+from tokenauth.contrib._gateway import OPERATION_MAX, as_gateway
+
+from conftest import READER, in_child
+
+
+def test_scopes_for_method() -> None:
+    assert scopes_for_method(["a:read"], "DELETE") == ["a:read"]
+    assert scopes_for_method("a:read", "get") == "a:read"
+    per_method = {"get": ["a:read"], "POST": ["a:write"]}
+    assert scopes_for_method(per_method, "GET") == ["a:read"]
+    assert scopes_for_method(per_method, "head") == ["a:read"]
+    assert scopes_for_method(per_method, "post") == ["a:write"]
+    assert scopes_for_method(per_method, "DELETE") is None
+    assert scopes_for_method({"HEAD": []}, "HEAD") == []
+
+
+def test_nothing_opens_before_the_first_request(tmp_path: Any) -> None:
+    db = tmp_path / "t.db"
+    gateway = Gateway(str(db))
+    assert not gateway.is_open and not db.exists()
+    assert gateway.check(None).status == 401
+    assert gateway.is_open and db.exists()
+    gateway.close()
+    assert not gateway.is_open
+
+
+def test_store_options_and_openers(tmp_path: Any) -> None:
+    gateway = Gateway(str(tmp_path / "t.db"), token_prefix="acme", default_rate_limit=3)
+    store = gateway.store()
+    store.put_member("alice", READER)
+    secret, _ = store.create_token("x", "tickets:read", actor="alice")
+    assert secret.startswith("acmep_") and gateway.check("Bearer " + secret).verdict.rate_limit == 3
+    gateway.close()
+    opened = []
+    custom = Gateway(lambda: opened.append(1) or tokenauth.Store.open(":memory:"))
+    assert custom.store() is custom.store()
+    assert opened == [1]
+    custom.close()
+    with pytest.raises(TypeError):
+        Gateway(lambda: tokenauth.Store.open(":memory:"), token_prefix="x")
+    assert as_gateway(custom) is custom
+    with pytest.raises(TypeError):
+        as_gateway(custom, token_prefix="x")
+
+
+def test_answers(tmp_path: Any) -> None:
+    gateway = Gateway(str(tmp_path / "t.db"), realm='a "quoted" realm')
+    store = gateway.store()
+    store.put_member("alice", READER)
+    secret, _ = store.create_token("x", "tickets:read", actor="alice")
+    ok = gateway.check(b"Bearer " + secret.encode(), ["tickets:read"])
+    assert ok.ok and ok.status == 200 and ok.body is None and ok.json() is None and dict(ok.headers) == {}
+    missing = gateway.check("  ")
+    assert missing.headers["WWW-Authenticate"] == 'Bearer realm="a \\"quoted\\" realm"'
+    forbidden = gateway.check("Bearer " + secret, ["tickets:write", "assets:read"])
+    assert forbidden.status == 403 and not forbidden.ok and forbidden.verdict is not None
+    assert forbidden.headers["WWW-Authenticate"].endswith('error="insufficient_scope", scope="tickets:write assets:read"')
+    assert forbidden.json() == {"success": False, "errors": ["Forbidden"], "data": None}
+    not_found = gateway.refuse(Status.NOT_FOUND)
+    assert not_found.status == 404 and not_found.verdict is None and dict(not_found.headers) == {}
+    assert not gateway.check("Bearer €" + secret).ok  # not latin-1: passed as UTF-8, judged by the library
+    gateway.close()
+
+
+def test_an_unopenable_store_is_503_until_it_opens(tmp_path: Any, caplog: Any) -> None:
+    folder = tmp_path / "later"
+    gateway = Gateway(str(folder / "t.db"))
+    with caplog.at_level(logging.ERROR, "tokenauth"):
+        answer = gateway.check("Bearer x")
+    assert answer.status == 503 and answer.json()["errors"] == ["Service Unavailable"]
+    assert "could not be opened" in caplog.text and not gateway.is_open
+    folder.mkdir()
+    assert gateway.check("Bearer x").status == 401 and gateway.is_open
+    gateway.close()
+
+
+def test_usage_is_recorded_and_never_fails_a_request(tmp_path: Any, caplog: Any) -> None:
+    gateway = Gateway(str(tmp_path / "t.db"))
+    store = gateway.store()
+    store.put_member("alice", READER)
+    secret, token_id = store.create_token("x", "tickets:read", actor="alice")
+    verdict = gateway.check("Bearer " + secret).verdict
+    long_name = "GET /" + "é" * 300
+    gateway.record(verdict, long_name, 200)
+    store.flush()
+    [(name, count)] = store.stats(token_id)["by_operation"].items()
+    assert count == 1 and len(name.encode()) <= OPERATION_MAX and long_name.startswith(name)
+    store.delete(token_id)
+    with caplog.at_level(logging.WARNING, "tokenauth"):
+        gateway.record(verdict, "GET /", 200)  # deleted meanwhile: logged, not raised
+    assert "not recorded" in caplog.text
+    gateway.close()
+
+
+def test_a_child_opens_its_own_store(tmp_path: Any) -> None:
+    gateway = Gateway(str(tmp_path / "t.db"))
+    parent = gateway.store()
+    parent.put_member("alice", READER)
+    secret, _ = parent.create_token("x", "tickets:read", actor="alice")
+
+    def child() -> Any:
+        assert not gateway.is_open and parent.closed and "forked" in repr(parent)
+        answer = gateway.check("Bearer " + secret)
+        mine = gateway.store()
+        gateway.close()
+        return answer.ok, mine is not parent
+
+    assert in_child(child) == (True, True)
+    assert gateway.store() is parent and gateway.check("Bearer " + secret).ok
+    gateway.close()
