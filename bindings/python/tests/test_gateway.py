@@ -104,7 +104,22 @@ def test_usage_is_recorded_and_never_fails_a_request(tmp_path: Any, caplog: Any)
     gateway.close()
 
 
-def test_a_child_opens_its_own_store(tmp_path: Any) -> None:
+def test_a_child_forked_before_the_first_request_opens_its_own_store(tmp_path: Any) -> None:
+    db = str(tmp_path / "t.db")
+    with tokenauth.Store.open(db) as admin:
+        admin.put_member("alice", READER)
+        secret, _ = admin.create_token("x", "tickets:read", actor="alice")
+    gateway = Gateway(db)
+
+    def child() -> Any:
+        answer = gateway.check("Bearer " + secret)
+        gateway.close()
+        return answer.ok
+
+    assert in_child(child) is True and not gateway.is_open
+
+
+def test_a_child_forked_with_the_store_open_answers_503(tmp_path: Any, caplog: Any) -> None:
     gateway = Gateway(str(tmp_path / "t.db"))
     parent = gateway.store()
     parent.put_member("alice", READER)
@@ -112,11 +127,10 @@ def test_a_child_opens_its_own_store(tmp_path: Any) -> None:
 
     def child() -> Any:
         assert not gateway.is_open and parent.closed and "forked" in repr(parent)
-        answer = gateway.check("Bearer " + secret)
-        mine = gateway.store()
-        gateway.close()
-        return answer.ok, mine is not parent
+        with caplog.at_level(logging.ERROR, "tokenauth"):
+            answer = gateway.check("Bearer " + secret)
+        return answer.status, "forked from pid" in caplog.text
 
-    assert in_child(child) == (True, True)
+    assert in_child(child) == (503, True)
     assert gateway.store() is parent and gateway.check("Bearer " + secret).ok
     gateway.close()

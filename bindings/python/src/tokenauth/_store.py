@@ -203,6 +203,7 @@ class Store:
         self._active = 0
         self._closed = True
         self._forked = False
+        _process.check_usable()
         self._lib = _native.load()
         self._ta_close = self._lib.ta_close  # kept for __del__ at interpreter shutdown
         raw_path = _path(path)
@@ -261,7 +262,10 @@ class Store:
     def _after_fork_in_child(self) -> None:
         """In a forked child: the handle belongs to the parent. It is dropped, never closed (the
         parent's SQLite connections and flusher must not be touched from here), and the locks are
-        new, since another thread of the parent may have held them at the fork."""
+        new, since another thread of the parent may have held them at the fork. An open store
+        makes the whole library unusable in this child (tokenauth._process)."""
+        if not self._closed:
+            _process.store_open_at_fork()
         self._cv = threading.Condition()
         self._active = 0
         self._handle = None
@@ -295,8 +299,8 @@ class Store:
 
     def _closed_reason(self) -> str:
         if self._forked:
-            return ("the store was opened before this process forked: a process opens its own "
-                    "store after fork (tokenauth.contrib's Gateway does so lazily)")
+            return ("the store was opened before this process forked: a process opens its stores "
+                    "after forking (tokenauth.contrib's Gateway does so lazily)")
         return "the store is closed"
 
     def _leave(self) -> None:

@@ -79,9 +79,10 @@ class Gateway:
     ``token_prefix``, ``default_rate_limit``, ``busy_timeout_ms``, …) or a callable returning an
     open :class:`~tokenauth.Store`. Nothing is opened until the first request: a WSGI/ASGI server
     that imports the application and then forks its workers (gunicorn ``--preload``) gets one
-    store per worker. A process forked after the store was opened opens its own on its next
-    request (the parent's handle is never touched by the child), and the store is closed, its
-    usage flushed, when the interpreter exits.
+    store per worker, and the store is closed, its usage flushed, when the interpreter exits. A
+    process forked while its parent had a store open never touches the parent's handle and
+    cannot open one of its own (:class:`~tokenauth.UnsafeAfterFork`): it answers 503, and logs
+    why.
 
     ``realm`` goes into ``WWW-Authenticate``.
     """
@@ -126,7 +127,8 @@ class Gateway:
             opened.close()
 
     def _after_fork_in_child(self) -> None:
-        # The inherited Store marks itself forked (tokenauth._process); this child opens its own.
+        # The inherited Store marks itself forked (tokenauth._process); this child opens its own,
+        # if the library may be used here at all.
         self._lock = threading.Lock()
         self._store = None
         self._windows = {}
