@@ -78,7 +78,7 @@ def bearer(secret: str) -> dict:
 
 
 def usage(store: tokenauth.Store, token_id: str) -> dict:
-    drf.gateway().store().flush()  # the app's handle buffers usage
+    drf.gateway().flush()  # the app queues usage, and its handle buffers it
     return store.stats(token_id)
 
 

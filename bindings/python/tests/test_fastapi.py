@@ -97,7 +97,7 @@ def test_usage_is_recorded_with_the_response_status(api: Tuple[tokenauth.Store, 
     assert client.get("/api/tickets/1", headers=bearer(secret)).status_code == 200
     assert client.get("/api/tickets/99", headers=bearer(secret)).status_code == 404
     assert client.get("/api/tickets/x", headers=bearer(secret)).status_code == 422  # validation
-    gateway.store().flush()
+    gateway.flush()
     st = store.stats(token_id)
     assert st["by_operation"] == {"GET /api/tickets/{ticket_id}": 3}
     assert st["by_status"] == {"200": 1, "404": 1, "422": 1}

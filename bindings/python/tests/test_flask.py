@@ -58,7 +58,7 @@ def test_allowed_request_reaches_the_app_with_the_subject(env: tuple) -> None:
     assert client.get("/api/tickets/2", headers=auth(secret)).status_code == 200
     assert client.head("/api/tickets/2", headers=auth(secret)).status_code == 200  # HEAD is GET's
     assert client.get("/api/tickets/99", headers=auth(secret)).status_code == 404
-    gateway.store().flush()
+    gateway.flush()
     st = store.stats(token_id)
     assert st["by_operation"] == {"GET /api/tickets": 1, "GET /api/tickets/*": 3}
     assert st["by_status"] == {"200": 3, "404": 1} and st["use_count"] == 4

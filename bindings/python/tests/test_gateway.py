@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+import textwrap
+import time
 from typing import Any
 
 import pytest
@@ -94,14 +98,49 @@ def test_usage_is_recorded_and_never_fails_a_request(tmp_path: Any, caplog: Any)
     verdict = gateway.check("Bearer " + secret).verdict
     long_name = "GET /" + "é" * 300
     gateway.record(verdict, long_name, 200)
-    store.flush()
+    gateway.flush()
     [(name, count)] = store.stats(token_id)["by_operation"].items()
     assert count == 1 and len(name.encode()) <= OPERATION_MAX and long_name.startswith(name)
     store.delete(token_id)
     with caplog.at_level(logging.WARNING, "tokenauth"):
         gateway.record(verdict, "GET /", 200)  # deleted meanwhile: logged, not raised
+        gateway.flush()
     assert "not recorded" in caplog.text
     gateway.close()
+
+
+def test_usage_is_recorded_by_a_background_thread(tmp_path: Any) -> None:
+    gateway = Gateway(str(tmp_path / "t.db"))
+    store = gateway.store()
+    store.put_member("alice", READER)
+    secret, token_id = store.create_token("x", "tickets:read", actor="alice")
+    verdict = gateway.check("Bearer " + secret).verdict
+    for status in (200, 200, 404):
+        gateway.record(verdict, "GET /x", status)
+    deadline = time.monotonic() + 10
+    while gateway._usage._queue and time.monotonic() < deadline:
+        time.sleep(0.01)  # nobody drains it but the thread
+    store.flush()
+    assert store.stats(token_id)["by_status"] == {"200": 2, "404": 1}
+    gateway.close()
+
+
+def test_usage_queued_at_exit_is_recorded_before_the_store_closes(tmp_path: Any) -> None:
+    db = str(tmp_path / "t.db")
+    with tokenauth.Store.open(db) as store:
+        store.put_member("alice", READER)
+        secret, token_id = store.create_token("x", "tickets:read", actor="alice")
+    script = textwrap.dedent(f"""
+        from tokenauth.contrib import Gateway, _usage
+        _usage.DRAIN_INTERVAL_S = 3600  # only the exit may record it
+        gateway = Gateway({db!r})
+        answer = gateway.check("Bearer {secret}")
+        gateway.record(answer.verdict, "GET /x", 201)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    with tokenauth.Store.open(db) as store:
+        assert store.stats(token_id)["by_status"] == {"201": 1}
 
 
 def test_a_child_forked_before_the_first_request_opens_its_own_store(tmp_path: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import struct
 import threading
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -59,6 +60,13 @@ class TaVerdict(ctypes.Structure):
         ("missing_scope", ctypes.c_char * SCOPE_MAX),
     ]
 
+
+# A whole ta_verdict in one struct.unpack_from: the hot path reads it that way rather than field
+# by field. Native alignment gives TaVerdict's layout (checked below and against the C compiler
+# by the tests).
+VERDICT_LAYOUT = struct.Struct(f"@3i{ID_MAX}s{ID_MAX}sq2I2q{SCOPE_MAX}s")
+if VERDICT_LAYOUT.size != ctypes.sizeof(TaVerdict):  # pragma: no cover - an exotic ABI
+    raise ImportError(f"ta_verdict: {VERDICT_LAYOUT.size} bytes unpacked, {ctypes.sizeof(TaVerdict)} declared")
 
 _store_p = ctypes.c_void_p  # ta_store * (opaque)
 _out_str = ctypes.POINTER(ctypes.c_void_p)  # char ** (kept raw, released with ta_free)

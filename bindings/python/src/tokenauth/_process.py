@@ -13,7 +13,8 @@ counts not yet written. Objects that own such state register with :func:`track`:
 - ``os.fork()`` (and everything built on it: multiprocessing's fork start method, gunicorn's
   workers) calls their ``_after_fork_in_child()`` in the child, before any other Python code runs
   there;
-- a normal interpreter exit (``atexit``) calls their ``close()``.
+- a normal interpreter exit (``atexit``) calls their ``close()``, in the order of their
+  ``_exit_rank``.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def _after_fork_in_child() -> None:
 
 
 def _at_exit() -> None:
-    for obj in list(_tracked):
+    # Lowest rank first: a gateway records its queued usage before the stores close.
+    for obj in sorted(_tracked, key=lambda o: o._exit_rank):
         obj.close()
 
 

@@ -199,8 +199,7 @@ class Store:
         busy_timeout_ms: int = 0,
     ) -> None:
         self._handle: Optional[int] = None  # set last: __del__ may see a half-built store
-        self._cv = threading.Condition()
-        self._active = 0
+        self._new_locks()
         self._closed = True
         self._forked = False
         _process.check_usable()
@@ -259,6 +258,8 @@ class Store:
         """True after :meth:`close`, and in a child process forked after the store was opened."""
         return self._closed
 
+    _exit_rank = 1  # closed at exit after whatever still records into it (tokenauth._process)
+
     def _after_fork_in_child(self) -> None:
         """In a forked child: the handle belongs to the parent. It is dropped, never closed (the
         parent's SQLite connections and flusher must not be touched from here), and the locks are
@@ -266,8 +267,7 @@ class Store:
         makes the whole library unusable in this child (tokenauth._process)."""
         if not self._closed:
             _process.store_open_at_fork()
-        self._cv = threading.Condition()
-        self._active = 0
+        self._new_locks()
         self._handle = None
         self._closed = True
         self._forked = True
@@ -290,8 +290,15 @@ class Store:
         state = "open" if not self._closed else "forked" if self._forked else "closed"
         return f"<tokenauth.Store {self.path!r} {state}>"
 
+    def _new_locks(self) -> None:
+        # Calls in flight are counted under a plain lock (its C-level `with` is the cheapest);
+        # close() waits on a condition over the same lock, notified only once closing.
+        self._lock = threading.Lock()
+        self._cv = threading.Condition(self._lock)
+        self._active = 0
+
     def _enter(self) -> int:
-        with self._cv:
+        with self._lock:
             if self._closed or not self._handle:
                 raise StoreClosed(Status.INVALID_ARGUMENT, None, self._closed_reason())
             self._active += 1
@@ -304,9 +311,9 @@ class Store:
         return "the store is closed"
 
     def _leave(self) -> None:
-        with self._cv:
+        with self._lock:
             self._active -= 1
-            if not self._active:
+            if self._closed and not self._active:
                 self._cv.notify_all()
 
     def _call(self, fn: Any, *args: Any) -> None:

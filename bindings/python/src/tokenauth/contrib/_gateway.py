@@ -19,6 +19,7 @@ from .. import _process
 from .._errors import Status, StatusLike, TokenAuthError, error_json, status_http
 from .._store import Store, Words
 from .._verdict import Verdict
+from ._usage import UsageRecorder
 
 log = logging.getLogger("tokenauth")
 
@@ -99,6 +100,7 @@ class Gateway:
         self._lock = threading.Lock()
         self._store: Optional[Store] = None
         self._windows: Dict[str, Optional[int]] = {}
+        self._usage = UsageRecorder(self._record_now)
         _process.track(self)
 
     # -- the store of this process
@@ -119,12 +121,23 @@ class Gateway:
         """Whether this process has opened its store (so :meth:`store` returns at once)."""
         return self._store is not None
 
+    def flush(self) -> None:
+        """Records the usage still queued, then writes what the store buffers (``ta_flush``)."""
+        self._usage.drain()
+        if self._store is not None:
+            self._store.flush()
+
     def close(self) -> None:
-        """Closes this process's store (a later request opens it again)."""
+        """Records the usage still queued and closes this process's store (a later request opens
+        it again)."""
+        self._usage.stop()
         with self._lock:
             opened, self._store = self._store, None
         if opened is not None:
             opened.close()
+
+    # Closed at exit before the stores (tokenauth._process), so that its queue is recorded first.
+    _exit_rank = 0
 
     def _after_fork_in_child(self) -> None:
         # The inherited Store marks itself forked (tokenauth._process); this child opens its own,
@@ -132,6 +145,7 @@ class Gateway:
         self._lock = threading.Lock()
         self._store = None
         self._windows = {}
+        self._usage._after_fork_in_child()
 
     # -- answers
 
@@ -206,13 +220,18 @@ class Gateway:
     # -- usage
 
     def record(self, verdict: Verdict, operation: str, http_status: int) -> None:
-        """``ta_record_usage``: what the application answered a request that passed. Statistics
-        never fail a request: when the library refuses (a token deleted meanwhile, a status
-        outside 100..599), the reason is logged to the ``tokenauth`` logger."""
+        """``ta_record_usage``: what the application answered a request that passed, recorded
+        by a background thread within a tenth of a second (see ``_usage``; :meth:`flush` records
+        at once)."""
+        self._usage.add(verdict.token_id, operation, http_status)
+
+    def _record_now(self, token_id: str, operation: str, http_status: int) -> None:
+        # Statistics never fail a request: when the library refuses (a token deleted meanwhile,
+        # a status outside 100..599), the reason is logged to the ``tokenauth`` logger.
         try:
-            self.store().record_usage(verdict.token_id, _operation(operation), http_status)
+            self.store().record_usage(token_id, _operation(operation), http_status)
         except TokenAuthError as exc:
-            log.warning("usage of token %s not recorded: %s", verdict.token_id, exc)
+            log.warning("usage of token %s not recorded: %s", token_id, exc)
 
 
 def as_gateway(source: Union[Gateway, StoreSource], *, realm: str = "api", **options: Any) -> Gateway:
