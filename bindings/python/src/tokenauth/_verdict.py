@@ -14,11 +14,6 @@ _STATUSES: Dict[int, Status] = {int(s): s for s in Status}
 _KINDS: Dict[int, TokenKind] = {int(k): k for k in TokenKind}
 
 
-def _c_string(field: bytes) -> str:
-    """A NUL-terminated char array's text."""
-    return field.partition(b"\0")[0].decode("utf-8", "replace")
-
-
 @dataclass(frozen=True)
 class Verdict:
     """What ``ta_verify`` decided, copied out of ``ta_verdict``.
@@ -42,26 +37,26 @@ class Verdict:
 
     @classmethod
     def _from_c(cls, v: _native.TaVerdict, message: str = "") -> "Verdict":
-        """Copies a ``ta_verdict`` (the hot path: one unpack, no per-field ctypes access, and the
-        frozen fields set in one go instead of one ``object.__setattr__`` each)."""
+        """Copies a ``ta_verdict``. The hot path: one unpack instead of a ctypes access per field,
+        and the frozen fields set as one dict instead of one ``object.__setattr__`` each."""
         status, http, kind, token_id, subject, expires, limit, remaining, reset, retry, missing = (
             _native.VERDICT_LAYOUT.unpack_from(v)
         )
         verdict = cls.__new__(cls)
-        verdict.__dict__.update(
-            status=_STATUSES.get(status, status),
-            http_status=http,
-            kind=_KINDS.get(kind),
-            token_id=_c_string(token_id),
-            subject=_c_string(subject),
-            expires_at_ms=expires,
-            rate_limit=limit,
-            rate_remaining=remaining,
-            rate_reset_ms=reset,
-            retry_after_ms=retry,
-            missing_scope=_c_string(missing),
-            message=message,
-        )
+        object.__setattr__(verdict, "__dict__", {
+            "status": _STATUSES.get(status, status),
+            "http_status": http,
+            "kind": _KINDS.get(kind),
+            "token_id": token_id.partition(b"\0")[0].decode("utf-8", "replace"),
+            "subject": subject.partition(b"\0")[0].decode("utf-8", "replace"),
+            "expires_at_ms": expires,
+            "rate_limit": limit,
+            "rate_remaining": remaining,
+            "rate_reset_ms": reset,
+            "retry_after_ms": retry,
+            "missing_scope": missing.partition(b"\0")[0].decode("utf-8", "replace"),
+            "message": message,
+        })
         return verdict
 
     @property

@@ -12,8 +12,8 @@ import json
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Mapping, Optional, Union
+from types import MappingProxyType
+from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional, Union
 
 from .. import _process
 from .._errors import Status, StatusLike, TokenAuthError, error_json, status_http
@@ -31,8 +31,7 @@ OPERATION_MAX = 200  # bytes: the longest operation name ta_record_usage accepts
 _WINDOWS_MAX = 4096  # rate windows remembered per process (a token's window never changes)
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """What to answer one request.
 
     ``ok``: pass the request on, adding :attr:`headers` (``RateLimit`` for a rate-limited token) to
@@ -43,17 +42,20 @@ class Answer:
     """
 
     status: int
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str]
     body: Optional[str] = None
     verdict: Optional[Verdict] = None
 
     @property
     def ok(self) -> bool:
-        return self.verdict is not None and self.verdict.ok
+        return self.body is None
 
     def json(self) -> Any:
         """:attr:`body`, parsed (None when ok)."""
         return json.loads(self.body) if self.body else None
+
+
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 def scopes_for_method(declared: ScopeDeclaration, method: str) -> Optional[Words]:
@@ -64,7 +66,7 @@ def scopes_for_method(declared: ScopeDeclaration, method: str) -> Optional[Words
     ["tickets:write"]}``, keys in any case; HEAD falls back to GET). None: the mapping declares
     nothing for this method, and such a request is to be refused.
     """
-    if not isinstance(declared, Mapping):
+    if isinstance(declared, (list, tuple, str, bytes)) or not isinstance(declared, Mapping):
         return declared
     per_method = {str(key).upper(): value for key, value in declared.items()}
     method = method.upper()
@@ -162,6 +164,8 @@ class Gateway:
             return self.unavailable(exc)
         raw = _header_bytes(authorization)
         verdict = store.verify(raw, required_scopes)
+        if verdict.ok and verdict.rate_limit == 0:  # the common case, kept short
+            return Answer(200, _NO_HEADERS, None, verdict)
         return self.answer(verdict, required_scopes, presented=bool(raw.strip()))
 
     def unavailable(self, exc: TokenAuthError) -> Answer:

@@ -192,9 +192,8 @@ def required_scopes(view: Any, method: str) -> Optional[Any]:
 
 def _is_bearer(header: str) -> bool:
     """Whether an Authorization value uses the Bearer scheme (in any case), the one this class
-    answers for."""
-    words = header.split(None, 1)
-    return bool(words) and words[0].lower() == "bearer"
+    answers for (RFC 7235: the scheme ends at a space)."""
+    return header.partition(" ")[0].lower() == "bearer"
 
 
 def _handles(view: Any, method: str) -> bool:
@@ -205,7 +204,7 @@ def _handles(view: Any, method: str) -> bool:
 def _answer_headers_on(view: Any, answer: Answer) -> None:
     """DRF copies ``view.headers`` onto the response it finally sends, error responses included
     (``APIView.finalize_response``), so the headers survive any ``EXCEPTION_HANDLER``."""
-    if view is not None and isinstance(getattr(view, "headers", None), dict):
+    if answer.headers and isinstance(getattr(view, "headers", None), dict):
         view.headers.update(answer.headers)
 
 
