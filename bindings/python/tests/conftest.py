@@ -7,6 +7,7 @@ The package under test is the installed one: make test-python installs the wheel
 from __future__ import annotations
 
 import gc
+import importlib.util
 import json
 import os
 import pickle
@@ -39,6 +40,29 @@ WRITER = "tickets:write assets:read ManagePersonalAccessTokens ManageServiceAcce
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def load_example(filename: str) -> Any:
+    """A module of bindings/python/examples (the code docs/python.md shows), freshly imported."""
+    path = REPO / "bindings" / "python" / "examples" / filename
+    spec = importlib.util.spec_from_file_location(f"example_{path.stem}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def issued_token(db: str) -> tokenauth.IssuedToken:
+    """A tickets:read token of member alice in the database ``db``, whose store is closed again
+    (a process that forks next holds no open store)."""
+    with tokenauth.Store.open(db) as store:
+        store.put_member("alice", READER)
+        return store.create_token("ci", "tickets:read", actor="alice")
+
+
+def bearer(secret: str) -> Dict[str, str]:
+    """The request headers that present a token."""
+    return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from typing import Any, Iterator, Tuple
 
@@ -18,21 +17,10 @@ import tokenauth  # noqa: E402
 from tokenauth.contrib import Gateway  # noqa: E402
 from tokenauth.contrib.fastapi import TokenAuth  # noqa: E402
 
-from conftest import READER, REFUSALS, REPO, assert_refusal, refusal_cases  # noqa: E402
+from conftest import READER, REFUSALS, assert_refusal, bearer, load_example, refusal_cases  # noqa: E402
 
 REALM = "tickets"
-
-
-def _example() -> Any:
-    path = REPO / "bindings" / "python" / "examples" / "fastapi_app.py"
-    spec = importlib.util.spec_from_file_location("fastapi_app_example", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-example = _example()
+example = load_example("fastapi_app.py")
 
 
 @pytest.fixture
@@ -46,9 +34,6 @@ def api(tmp_path: Any) -> Iterator[Tuple[tokenauth.Store, TestClient, Gateway]]:
         yield store, client, gateway
     gateway.close()
 
-
-def bearer(secret: str) -> dict:
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def test_the_verdict_reaches_the_endpoint(api: Tuple[tokenauth.Store, TestClient, Gateway]) -> None:

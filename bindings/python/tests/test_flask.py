@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from typing import Any, Iterator, Tuple
 
@@ -11,23 +10,12 @@ import pytest
 import tokenauth
 from tokenauth.contrib import Gateway
 
-from conftest import READER, REFUSALS, REPO, assert_refusal, in_child, refusal_cases
+from conftest import READER, REFUSALS, assert_refusal, bearer, in_child, issued_token, load_example, refusal_cases
 
 pytest.importorskip("flask")
 
 FORBIDDEN = {"success": False, "errors": ["Forbidden"], "data": None}
-
-
-def _example() -> Any:
-    path = REPO / "bindings" / "python" / "examples" / "flask_app.py"
-    spec = importlib.util.spec_from_file_location("flask_app_example", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-example = _example()
+example = load_example("flask_app.py")
 
 
 @pytest.fixture
@@ -44,20 +32,17 @@ def env(tmp_path: Any) -> Iterator[Tuple[tokenauth.Store, Any, Gateway]]:
     gateway.close()
 
 
-def auth(secret: str) -> dict:
-    return {"Authorization": f"Bearer {secret}"}
-
 
 def test_allowed_request_reaches_the_app_with_the_subject(env: tuple) -> None:
     store, client, gateway = env
     secret, token_id = store.create_token("ci", "tickets:read", actor="alice")
-    r = client.get("/api/tickets", headers=auth(secret))
+    r = client.get("/api/tickets", headers=bearer(secret))
     assert r.status_code == 200
     assert r.get_json()["subject"] == "alice" and r.get_json()["success"] is True
     assert "RateLimit" not in r.headers  # unlimited token
-    assert client.get("/api/tickets/2", headers=auth(secret)).status_code == 200
-    assert client.head("/api/tickets/2", headers=auth(secret)).status_code == 200  # HEAD is GET's
-    assert client.get("/api/tickets/99", headers=auth(secret)).status_code == 404
+    assert client.get("/api/tickets/2", headers=bearer(secret)).status_code == 200
+    assert client.head("/api/tickets/2", headers=bearer(secret)).status_code == 200  # HEAD is GET's
+    assert client.get("/api/tickets/99", headers=bearer(secret)).status_code == 404
     gateway.flush()
     st = store.stats(token_id)
     assert st["by_operation"] == {"GET /api/tickets": 1, "GET /api/tickets/*": 3}
@@ -85,22 +70,22 @@ def test_every_refusal_status_with_its_headers(env: tuple, name: str) -> None:
 def test_403_missing_scope_and_downgrade(env: tuple) -> None:
     store, client, _ = env
     secret, _ = store.create_token("ci", "tickets:read", actor="alice")
-    r = client.post("/api/tickets", headers=auth(secret), json={"title": "x"})
+    r = client.post("/api/tickets", headers=bearer(secret), json={"title": "x"})
     assert r.status_code == 403 and r.get_json() == FORBIDDEN
     assert r.headers["WWW-Authenticate"] == 'Bearer realm="api", error="insufficient_scope", scope="tickets:write"'
     bob, _ = store.create_token("bob", "tickets:write assets:read", actor="bob")
-    r = client.post("/api/tickets", headers=auth(bob), json={"title": "new"})
+    r = client.post("/api/tickets", headers=bearer(bob), json={"title": "new"})
     assert r.status_code == 201 and r.get_json()["data"]["created_by"] == "bob"
-    assert client.get("/api/assets", headers=auth(bob)).status_code == 200
+    assert client.get("/api/assets", headers=bearer(bob)).status_code == 200
     store.put_member("bob", "tickets:write ManagePersonalAccessTokens")  # downgraded
-    r = client.get("/api/assets", headers=auth(bob))
+    r = client.get("/api/assets", headers=bearer(bob))
     assert r.status_code == 403 and r.get_json() == FORBIDDEN
 
 
 def test_rate_limit_headers_on_success(env: tuple) -> None:
     store, client, _ = env
     secret, _ = store.create_token("rl", "tickets:read", actor="alice", rate_limit=2, rate_window_ms=10_000)
-    r = client.get("/api/tickets", headers=auth(secret))
+    r = client.get("/api/tickets", headers=bearer(secret))
     assert r.status_code == 200
     assert r.headers["RateLimit-Policy"] == '"default";q=2;w=10'
     assert r.headers["RateLimit"].startswith('"default";r=1;t=')
@@ -109,21 +94,19 @@ def test_rate_limit_headers_on_success(env: tuple) -> None:
 def test_unmapped_route_fails_closed(env: tuple) -> None:
     store, client, _ = env
     secret, _ = store.create_token("ci", "tickets:read", actor="alice")
-    r = client.get("/api/secret", headers=auth(secret))
+    r = client.get("/api/secret", headers=bearer(secret))
     assert r.status_code == 404
     assert r.get_json() == json.loads(tokenauth.error_json(tokenauth.Status.NOT_FOUND))
 
 
 def test_workers_forked_before_the_first_request_open_their_own_store(tmp_path: Any) -> None:
     db = str(tmp_path / "tokens.db")
-    with tokenauth.Store.open(db) as store:
-        store.put_member("alice", READER)
-        secret, token_id = store.create_token("ci", "tickets:read", actor="alice")
+    secret, token_id = issued_token(db)
     gateway = Gateway(db)
     client = example.create_app(gateway).test_client()
 
     def worker() -> int:
-        status = client.get("/api/tickets", headers=auth(secret)).status_code
+        status = client.get("/api/tickets", headers=bearer(secret)).status_code
         gateway.close()  # flushes this worker's usage
         return status
 
@@ -136,6 +119,6 @@ def test_workers_forked_before_the_first_request_open_their_own_store(tmp_path: 
 def test_a_worker_forked_with_the_store_open_answers_503(env: tuple) -> None:
     store, client, gateway = env
     secret, _ = store.create_token("ci", "tickets:read", actor="alice")
-    assert client.get("/api/tickets", headers=auth(secret)).status_code == 200
-    assert in_child(lambda: client.get("/api/tickets", headers=auth(secret)).status_code) == 503
-    assert client.get("/api/tickets", headers=auth(secret)).status_code == 200
+    assert client.get("/api/tickets", headers=bearer(secret)).status_code == 200
+    assert in_child(lambda: client.get("/api/tickets", headers=bearer(secret)).status_code) == 503
+    assert client.get("/api/tickets", headers=bearer(secret)).status_code == 200

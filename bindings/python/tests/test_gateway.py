@@ -16,7 +16,7 @@ from tokenauth import Status
 from tokenauth.contrib import Gateway, scopes_for_method
 from tokenauth.contrib._gateway import OPERATION_MAX, as_gateway
 
-from conftest import READER, in_child
+from conftest import READER, in_child, issued_token
 
 
 def test_scopes_for_method() -> None:
@@ -127,9 +127,7 @@ def test_usage_is_recorded_by_a_background_thread(tmp_path: Any) -> None:
 
 def test_usage_queued_at_exit_is_recorded_before_the_store_closes(tmp_path: Any) -> None:
     db = str(tmp_path / "t.db")
-    with tokenauth.Store.open(db) as store:
-        store.put_member("alice", READER)
-        secret, token_id = store.create_token("x", "tickets:read", actor="alice")
+    secret, token_id = issued_token(db)
     script = textwrap.dedent(f"""
         from tokenauth.contrib import Gateway, _usage
         _usage.DRAIN_INTERVAL_S = 3600  # only the exit may record it
@@ -145,9 +143,7 @@ def test_usage_queued_at_exit_is_recorded_before_the_store_closes(tmp_path: Any)
 
 def test_a_child_forked_before_the_first_request_opens_its_own_store(tmp_path: Any) -> None:
     db = str(tmp_path / "t.db")
-    with tokenauth.Store.open(db) as admin:
-        admin.put_member("alice", READER)
-        secret, _ = admin.create_token("x", "tickets:read", actor="alice")
+    secret, _ = issued_token(db)
     gateway = Gateway(db)
 
     def child() -> Any:
