@@ -1,16 +1,28 @@
-"""Shared fixtures. The library comes from TOKENAUTH_LIBRARY (make test-python sets it)."""
+"""Shared fixtures and helpers.
+
+The package under test is the installed one: make test-python installs the wheel into a fresh venv
+(TOKENAUTH_TEST_WHEEL=1); run by hand, the library comes from TOKENAUTH_LIBRARY or the system.
+"""
 
 from __future__ import annotations
 
+import gc
+import importlib.util
+import json
 import os
+import pickle
+import select
+import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 import tokenauth
+from tokenauth import Status
 
 settings.register_profile(
     "tokenauth",
@@ -28,6 +40,29 @@ WRITER = "tickets:write assets:read ManagePersonalAccessTokens ManageServiceAcce
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def load_example(filename: str) -> Any:
+    """A module of bindings/python/examples (the code docs/python.md shows), freshly imported."""
+    path = REPO / "bindings" / "python" / "examples" / filename
+    spec = importlib.util.spec_from_file_location(f"example_{path.stem}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def issued_token(db: str) -> tokenauth.IssuedToken:
+    """A tickets:read token of member alice in the database ``db``, whose store is closed again
+    (a process that forks next holds no open store)."""
+    with tokenauth.Store.open(db) as store:
+        store.put_member("alice", READER)
+        return store.create_token("ci", "tickets:read", actor="alice")
+
+
+def bearer(secret: str) -> Dict[str, str]:
+    """The request headers that present a token."""
+    return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture
@@ -49,3 +84,112 @@ def team(store: tokenauth.Store) -> tokenauth.Store:
 @pytest.fixture
 def db_path(tmp_path: Path) -> str:
     return str(tmp_path / "tokens.db")
+
+
+# ------------------------------------------------------------------------------- forked children
+
+
+CHILD_TIMEOUT_S = 60
+
+
+def in_child(fn: Callable[[], Any]) -> Any:
+    """Runs ``fn()`` in a child made by ``os.fork()`` (as gunicorn makes its workers) and returns
+    what it returned; an exception in the child fails the test with its repr."""
+    gc.collect()  # a store nobody holds any more closes now, not in the child
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read_end)
+        try:
+            try:
+                result = ("ok", fn())
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                result = ("error", repr(exc))
+            with os.fdopen(write_end, "wb") as out:
+                pickle.dump(result, out)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as inp:
+        ready, _, _ = select.select([inp], [], [], CHILD_TIMEOUT_S)
+        if not ready:  # a child that deadlocked (on a lock inherited from the parent, say)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail(f"the forked child did not answer within {CHILD_TIMEOUT_S} s")
+        data = inp.read()
+    os.waitpid(pid, 0)
+    outcome, value = pickle.loads(data)
+    assert outcome == "ok", f"in the child: {value}"
+    return value
+
+
+# ------------------------------------------------------------------------------- refusals over HTTP
+
+ROUTE_SCOPE = "tickets:read"  # what the framework tests' refusal route requires
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A request that the library refuses on a route requiring ROUTE_SCOPE."""
+
+    authorization: Optional[str]  # the header, or None for none
+    status: Status
+    passes_first: int = 0  # requests that pass before it (a rate limit's unit)
+
+
+def refusal_cases(store: tokenauth.Store) -> Dict[str, Refusal]:
+    """Every refusal a token route can answer, made in ``store`` (a file the app also opens)."""
+    store.put_member("alice", READER)
+    store.put_member("bob", "assets:read ManagePersonalAccessTokens")
+    store.put_member("carol", READER)
+
+    def bearer(scopes: str = ROUTE_SCOPE, actor: str = "alice", **spec: Any) -> str:
+        return "Bearer " + store.create_token("case", scopes, actor=actor, **spec).secret
+
+    with tokenauth.Store.open(":memory:") as elsewhere:  # same prefix, never issued here
+        elsewhere.put_member("alice", READER)
+        unknown = "Bearer " + elsewhere.create_token("x", ROUTE_SCOPE, actor="alice").secret
+    revoked = store.create_token("case", ROUTE_SCOPE, actor="alice")
+    store.revoke(revoked.id)
+    inactive = store.create_token("case", ROUTE_SCOPE, actor="alice")
+    store.set_active(inactive.id, False)
+    owner_inactive = bearer(actor="carol")
+    store.set_member_active("carol", False)
+    store.set_clock(now_ms() - 3_600_000)  # created an hour ago, expired half an hour ago
+    expired = bearer(expires_at_ms=now_ms() - 1_800_000)
+    store.set_clock(0)
+    return {
+        "missing": Refusal(None, Status.MALFORMED),
+        "malformed": Refusal("Bearer not-a-token", Status.MALFORMED),
+        "unknown": Refusal(unknown, Status.UNKNOWN_TOKEN),
+        "revoked": Refusal("Bearer " + revoked.secret, Status.REVOKED),
+        "expired": Refusal(expired, Status.EXPIRED),
+        "inactive": Refusal("Bearer " + inactive.secret, Status.INACTIVE),
+        "owner_inactive": Refusal(owner_inactive, Status.OWNER_INACTIVE),
+        "forbidden": Refusal(bearer("assets:read", actor="bob"), Status.FORBIDDEN),
+        "rate_limited": Refusal(bearer(rate_limit=1, rate_window_ms=60_000), Status.RATE_LIMITED, 1),
+    }
+
+
+REFUSALS = ["missing", "malformed", "unknown", "revoked", "expired", "inactive", "owner_inactive",
+            "forbidden", "rate_limited"]
+
+
+def assert_refusal(case: Refusal, status: int, headers: Mapping[str, str], body: Any, realm: str) -> None:
+    """The library's status and body, and the headers RFC 6750 and the RateLimit draft ask for."""
+    assert status == case.status.http
+    assert body == json.loads(tokenauth.error_json(case.status))
+    challenge = headers.get("WWW-Authenticate")
+    if case.status.http == 401:
+        error = ', error="invalid_token"' if case.authorization else ""
+        assert challenge == f'Bearer realm="{realm}"{error}'
+    elif case.status == Status.FORBIDDEN:
+        assert challenge == f'Bearer realm="{realm}", error="insufficient_scope", scope="{ROUTE_SCOPE}"'
+    else:
+        assert challenge is None
+    if case.status == Status.RATE_LIMITED:
+        assert int(headers["Retry-After"]) > 0
+        assert headers["RateLimit"].startswith('"default";r=0;t=')
+        assert headers["RateLimit-Policy"] == '"default";q=1;w=60'
+    else:
+        assert "Retry-After" not in headers

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import gc
+import os
 import sqlite3
+import subprocess
+import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -11,7 +15,7 @@ import pytest
 
 import tokenauth
 
-from conftest import READER
+from conftest import READER, in_child
 
 
 def test_open_memory_and_context_manager() -> None:
@@ -160,3 +164,55 @@ def test_index_limit_keeps_answers(store: tokenauth.Store) -> None:
     assert store.verify(secret).status == tokenauth.Status.REVOKED
     with pytest.raises(tokenauth.InvalidArgument):
         store.set_index_limit(-1)
+
+
+def test_a_child_forked_with_a_store_open_never_touches_the_library(db_path: str) -> None:
+    store = tokenauth.Store.open(db_path)
+    store.put_member("alice", READER)
+    secret, _ = store.create_token("x", "tickets:read", actor="alice")
+
+    def child() -> str:
+        assert store.closed and "forked" in repr(store)
+        with pytest.raises(tokenauth.StoreClosed, match="before this process forked"):
+            store.verify(secret)
+        store.close()  # a no-op: the parent's handle is not the child's to close
+        with pytest.raises(tokenauth.UnsafeAfterFork) as refused:
+            tokenauth.Store.open(db_path)
+        assert refused.value.http_status == 503 and isinstance(refused.value, tokenauth.StorageError)
+        return str(refused.value)
+
+    assert f"forked from pid {os.getpid()}" in in_child(child)
+    assert store.verify(secret).ok and not store.closed
+    store.close()
+
+
+def test_a_child_forked_with_every_store_closed_opens_its_own(db_path: str) -> None:
+    with tokenauth.Store.open(db_path) as store:
+        store.put_member("alice", READER)
+        secret, _ = store.create_token("x", "tickets:read", actor="alice")
+
+    def child() -> bool:
+        with tokenauth.Store.open(db_path) as own:
+            return own.verify(secret).ok
+
+    assert in_child(child) is True
+
+
+def test_stores_open_at_exit_are_closed_and_their_usage_flushed(db_path: str) -> None:
+    script = textwrap.dedent(f"""
+        import threading, time
+        import tokenauth
+        store = tokenauth.Store.open({db_path!r}, usage_flush_ms=3_600_000)
+        store.put_member("alice", "tickets:read ManagePersonalAccessTokens")
+        secret, token_id = store.create_token("x", "tickets:read", actor="alice")
+        assert store.verify(secret).ok
+        store.record_usage(token_id, "GET /x", 200)
+        print(token_id)
+        # Held by a daemon thread's frame, it is never collected: only the exit hook closes it.
+        threading.Thread(target=lambda held=store: time.sleep(3600), daemon=True).start()
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    with tokenauth.Store.open(db_path) as again:
+        stats = again.stats(done.stdout.strip())
+    assert stats["use_count"] == 1 and stats["by_status"] == {"200": 1}

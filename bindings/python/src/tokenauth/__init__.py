@@ -7,9 +7,11 @@
     ...     store.verify("Bearer " + secret, "tickets:read").ok
     True
 
-The library is found through ``TOKENAUTH_LIBRARY`` (a path), then this package's own folder
-(``libtokenauth.so.1``), then the system loader. Status names, HTTP statuses and JSON error bodies
-are asked of the library (``ta_status_name``, ``ta_status_http``, ``ta_error_json``).
+The library is found through ``TOKENAUTH_LIBRARY`` (a path; an explicit choice that does not load
+is an error), then this package's own copy (``libtokenauth.so.1``, bundled by the wheel), then the
+system loader. Status names, HTTP statuses and JSON error bodies are asked of the library
+(``ta_status_name``, ``ta_status_http``, ``ta_error_json``). Framework integrations live in
+``tokenauth.contrib`` (Django REST framework, FastAPI, Flask); awaitable wrappers in ``tokenauth.aio``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from ._errors import (
     TokenKind,
     UnknownScope,
     UnknownToken,
+    UnsafeAfterFork,
     error_json,
     exception_for,
     last_error,
@@ -45,7 +48,12 @@ from ._native import BATCH_MAX, LibraryNotFoundError
 from ._store import IssuedToken, Store, TokenSpec
 from ._verdict import Verdict
 
-__version__ = "1.0.0"  # of this binding; the library's own is version()
+try:
+    # Written by setup.py from include/tokenauth.h: the version of the library this package was
+    # built with (and bundles, in a wheel). The loaded library's own is version().
+    from ._version import __version__
+except ImportError:  # a source checkout used without building: no version of its own
+    __version__ = "0+unbuilt"
 
 IAM_ACTIONS = ("ListAccessTokens", "ManagePersonalAccessTokens", "ManageServiceAccessTokens")
 
@@ -87,6 +95,7 @@ __all__ = [
     "TokenSpec",
     "UnknownScope",
     "UnknownToken",
+    "UnsafeAfterFork",
     "Verdict",
     "error_json",
     "exception_for",

@@ -195,6 +195,11 @@ class StorageError(TokenAuthError):
     """TA_STORAGE_ERROR: the database could not be read or written."""
 
 
+class UnsafeAfterFork(StorageError):
+    """This process was forked while a store was open in its parent: the library cannot be used
+    here (see ``tokenauth._process``); the store must be opened after the fork."""
+
+
 class InternalError(TokenAuthError):
     """TA_INTERNAL_ERROR: a bug in the library."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import struct
 import threading
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -59,6 +60,13 @@ class TaVerdict(ctypes.Structure):
         ("missing_scope", ctypes.c_char * SCOPE_MAX),
     ]
 
+
+# A whole ta_verdict in one struct.unpack_from: the hot path reads it that way rather than field
+# by field. Native alignment gives TaVerdict's layout (checked below and against the C compiler
+# by the tests).
+VERDICT_LAYOUT = struct.Struct(f"@3i{ID_MAX}s{ID_MAX}sq2I2q{SCOPE_MAX}s")
+if VERDICT_LAYOUT.size != ctypes.sizeof(TaVerdict):  # pragma: no cover - an exotic ABI
+    raise ImportError(f"ta_verdict: {VERDICT_LAYOUT.size} bytes unpacked, {ctypes.sizeof(TaVerdict)} declared")
 
 _store_p = ctypes.c_void_p  # ta_store * (opaque)
 _out_str = ctypes.POINTER(ctypes.c_void_p)  # char ** (kept raw, released with ta_free)
@@ -125,9 +133,9 @@ class LibraryNotFoundError(OSError):
         super().__init__(
             "libtokenauth could not be loaded. Places tried, in order:\n  "
             + lines
-            + "\nSet TOKENAUTH_LIBRARY to the path of libtokenauth.so, copy the library into the "
-            "tokenauth package folder, or install it where the system loader finds it "
-            "(e.g. /usr/local/lib, then run ldconfig)."
+            + "\nInstall the tokenauth wheel (it bundles the library), set TOKENAUTH_LIBRARY to the "
+            "path of libtokenauth.so.1, or install the library where the system loader finds it "
+            "(make install PREFIX=/usr/local, then ldconfig)."
         )
 
 
@@ -140,7 +148,14 @@ _loaded_from: Optional[str] = None
 
 
 def _candidates() -> List[Tuple[str, Optional[str]]]:
-    """(description, path-or-name) in lookup order."""
+    """(description, path-or-name) in lookup order.
+
+    1. ``TOKENAUTH_LIBRARY``: an explicit choice (a build under test, a patched copy) beats
+       everything, and one that does not load is an error, never a silent fallback.
+    2. The package folder: the copy a wheel bundles, so that ``pip install`` is all it takes.
+    3. The system loader: a library installed with ``make install`` (a pure, library-less install
+       of this package).
+    """
     out: List[Tuple[str, Optional[str]]] = []
     env = os.environ.get("TOKENAUTH_LIBRARY")
     if env:

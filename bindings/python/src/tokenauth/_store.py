@@ -8,7 +8,7 @@ import os
 import threading
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union, cast
 
-from . import _native
+from . import _native, _process
 from ._errors import (
     InvalidArgument,
     Status,
@@ -23,6 +23,7 @@ Text = Union[str, bytes]
 _TextLike = Union[str, bytes, bytearray, memoryview]
 Words = Union[str, bytes, Iterable[str]]
 Query = Union[str, bytes, Mapping[str, Any], None]
+Credential = Union[str, bytes, bytearray, memoryview]
 
 _INT64 = (-(2**63), 2**63 - 1)
 _UINT32 = (0, 2**32 - 1)
@@ -78,6 +79,15 @@ def _text(value: Optional[_TextLike], what: str) -> Optional[bytes]:
     if b"\0" in raw:
         raise InvalidArgument(Status.INVALID_ARGUMENT, None, f"{what} contains a NUL byte")
     return raw
+
+
+def _credential(value: Credential) -> bytes:
+    """A credential as the bytes the library judges (a str as UTF-8, lone surrogates kept)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"credential must be str or bytes, not {type(value).__name__}")
 
 
 def _words(value: Optional[Words], what: str) -> Optional[bytes]:
@@ -189,9 +199,10 @@ class Store:
         busy_timeout_ms: int = 0,
     ) -> None:
         self._handle: Optional[int] = None  # set last: __del__ may see a half-built store
-        self._cv = threading.Condition()
-        self._active = 0
+        self._new_locks()
         self._closed = True
+        self._forked = False
+        _process.check_usable()
         self._lib = _native.load()
         self._ta_close = self._lib.ta_close  # kept for __del__ at interpreter shutdown
         raw_path = _path(path)
@@ -212,6 +223,7 @@ class Store:
             raise err
         self._handle = handle.value
         self._closed = False
+        _process.track(self)
 
     @classmethod
     def open(
@@ -243,7 +255,22 @@ class Store:
 
     @property
     def closed(self) -> bool:
+        """True after :meth:`close`, and in a child process forked after the store was opened."""
         return self._closed
+
+    _exit_rank = 1  # closed at exit after whatever still records into it (tokenauth._process)
+
+    def _after_fork_in_child(self) -> None:
+        """In a forked child: the handle belongs to the parent. It is dropped, never closed (the
+        parent's SQLite connections and flusher must not be touched from here), and the locks are
+        new, since another thread of the parent may have held them at the fork. An open store
+        makes the whole library unusable in this child (tokenauth._process)."""
+        if not self._closed:
+            _process.store_open_at_fork()
+        self._new_locks()
+        self._handle = None
+        self._closed = True
+        self._forked = True
 
     def __enter__(self) -> "Store":
         self._enter()
@@ -260,20 +287,33 @@ class Store:
             pass
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
+        state = "open" if not self._closed else "forked" if self._forked else "closed"
         return f"<tokenauth.Store {self.path!r} {state}>"
 
+    def _new_locks(self) -> None:
+        # Calls in flight are counted under a plain lock (its C-level `with` is the cheapest);
+        # close() waits on a condition over the same lock, notified only once closing.
+        self._lock = threading.Lock()
+        self._cv = threading.Condition(self._lock)
+        self._active = 0
+
     def _enter(self) -> int:
-        with self._cv:
+        with self._lock:
             if self._closed or not self._handle:
-                raise StoreClosed(Status.INVALID_ARGUMENT, None, "the store is closed")
+                raise StoreClosed(Status.INVALID_ARGUMENT, None, self._closed_reason())
             self._active += 1
             return self._handle
 
+    def _closed_reason(self) -> str:
+        if self._forked:
+            return ("the store was opened before this process forked: a process opens its stores "
+                    "after forking (tokenauth.contrib's Gateway does so lazily)")
+        return "the store is closed"
+
     def _leave(self) -> None:
-        with self._cv:
+        with self._lock:
             self._active -= 1
-            if not self._active:
+            if self._closed and not self._active:
                 self._cv.notify_all()
 
     def _call(self, fn: Any, *args: Any) -> None:
@@ -478,30 +518,28 @@ class Store:
 
     # -- the hot path
 
-    def verify(self, credential: Union[str, bytes, bytearray, memoryview], required_scopes: Optional[Words] = None) -> Verdict:
+    def verify(self, credential: Credential, required_scopes: Optional[Words] = None) -> Verdict:
         """``ta_verify_n``: verifies a bare token or a whole ``Authorization`` value.
 
         Returns a :class:`Verdict` for every outcome, denials included (use :meth:`require` or
         :meth:`Verdict.raise_for_status` to raise). Any bytes may be passed: what is not a token
-        of this store is ``MALFORMED``.
+        of this store is ``MALFORMED``. A ``str`` is encoded as UTF-8. Never waits for a writer.
         """
-        if isinstance(credential, str):
-            cred = credential.encode("utf-8", "surrogatepass")
-        elif isinstance(credential, (bytes, bytearray, memoryview)):
-            cred = bytes(credential)
-        else:
-            raise TypeError(f"credential must be str or bytes, not {type(credential).__name__}")
-        scopes = _words(required_scopes, "required_scopes")
+        return self._verify(self._lib.ta_verify_n, credential, _words(required_scopes, "required_scopes"))
+
+    def _verify(self, fn: Any, credential: Credential, *requirements: Optional[bytes]) -> Verdict:
+        """Calls a ``ta_verify*_n(store, credential, length, requirements..., &verdict)``."""
+        cred = _credential(credential)
         out = _native.TaVerdict()
         handle = self._enter()
         try:
-            status = self._lib.ta_verify_n(handle, cred, len(cred), scopes, ctypes.byref(out))
+            status = fn(handle, cred, len(cred), *requirements, ctypes.byref(out))
             message = last_error() if status != Status.OK else ""
         finally:
             self._leave()
         return Verdict._from_c(out, message)
 
-    def require(self, credential: Union[str, bytes, bytearray, memoryview], required_scopes: Optional[Words] = None) -> Verdict:
+    def require(self, credential: Credential, required_scopes: Optional[Words] = None) -> Verdict:
         """:meth:`verify`, raising the denial's exception (e.g. :class:`Forbidden`)."""
         return self.verify(credential, required_scopes).raise_for_status()
 

@@ -10,6 +10,10 @@ from . import _errors, _native
 from ._errors import Status, TokenKind
 
 
+_STATUSES: Dict[int, Status] = {int(s): s for s in Status}
+_KINDS: Dict[int, TokenKind] = {int(k): k for k in TokenKind}
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What ``ta_verify`` decided, copied out of ``ta_verdict``.
@@ -33,28 +37,27 @@ class Verdict:
 
     @classmethod
     def _from_c(cls, v: _native.TaVerdict, message: str = "") -> "Verdict":
-        try:
-            status: Union[Status, int] = Status(v.status)
-        except ValueError:
-            status = int(v.status)
-        try:
-            kind: Optional[TokenKind] = TokenKind(v.kind) if v.kind else None
-        except ValueError:
-            kind = None
-        return cls(
-            status=status,
-            http_status=int(v.http_status),
-            kind=kind,
-            token_id=v.token_id.decode("utf-8", "replace"),
-            subject=v.subject.decode("utf-8", "replace"),
-            expires_at_ms=int(v.expires_at_ms),
-            rate_limit=int(v.rate_limit),
-            rate_remaining=int(v.rate_remaining),
-            rate_reset_ms=int(v.rate_reset_ms),
-            retry_after_ms=int(v.retry_after_ms),
-            missing_scope=v.missing_scope.decode("utf-8", "replace"),
-            message=message,
+        """Copies a ``ta_verdict``. The hot path: one unpack instead of a ctypes access per field,
+        and the frozen fields set as one dict instead of one ``object.__setattr__`` each."""
+        status, http, kind, token_id, subject, expires, limit, remaining, reset, retry, missing = (
+            _native.VERDICT_LAYOUT.unpack_from(v)
         )
+        verdict = cls.__new__(cls)
+        object.__setattr__(verdict, "__dict__", {
+            "status": _STATUSES.get(status, status),
+            "http_status": http,
+            "kind": _KINDS.get(kind),
+            "token_id": token_id.partition(b"\0")[0].decode("utf-8", "replace"),
+            "subject": subject.partition(b"\0")[0].decode("utf-8", "replace"),
+            "expires_at_ms": expires,
+            "rate_limit": limit,
+            "rate_remaining": remaining,
+            "rate_reset_ms": reset,
+            "retry_after_ms": retry,
+            "missing_scope": missing.partition(b"\0")[0].decode("utf-8", "replace"),
+            "message": message,
+        })
+        return verdict
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,1 @@
+"""A complete Django REST framework project whose API is guarded by tokenauth (docs/python.md)."""

@@ -1,0 +1,12 @@
+"""The API's routes."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("health", views.Health.as_view()),
+    path("api/tickets/", views.TicketList.as_view()),
+    path("api/tickets/<int:pk>/", views.TicketDetail.as_view()),
+    path("api/assets/", views.AssetList.as_view()),
+]
