@@ -15,7 +15,6 @@ typedef struct ta_libpq {
     __typeof__(PQcmdTuples) *_Nonnull PQcmdTuples;
     __typeof__(PQconnectPoll) *_Nonnull PQconnectPoll;
     __typeof__(PQconnectStartParams) *_Nonnull PQconnectStartParams;
-    __typeof__(PQconnectdbParams) *_Nonnull PQconnectdbParams;
     __typeof__(PQconninfoFree) *_Nonnull PQconninfoFree;
     __typeof__(PQconninfoParse) *_Nonnull PQconninfoParse;
     __typeof__(PQconsumeInput) *_Nonnull PQconsumeInput;

@@ -23,7 +23,6 @@ enum LibPQ {
         table.pointee.PQcmdTuples = try symbol(handle, "PQcmdTuples", as: type(of: table.pointee.PQcmdTuples))
         table.pointee.PQconnectPoll = try symbol(handle, "PQconnectPoll", as: type(of: table.pointee.PQconnectPoll))
         table.pointee.PQconnectStartParams = try symbol(handle, "PQconnectStartParams", as: type(of: table.pointee.PQconnectStartParams))
-        table.pointee.PQconnectdbParams = try symbol(handle, "PQconnectdbParams", as: type(of: table.pointee.PQconnectdbParams))
         table.pointee.PQconninfoFree = try symbol(handle, "PQconninfoFree", as: type(of: table.pointee.PQconninfoFree))
         table.pointee.PQconninfoParse = try symbol(handle, "PQconninfoParse", as: type(of: table.pointee.PQconninfoParse))
         table.pointee.PQconsumeInput = try symbol(handle, "PQconsumeInput", as: type(of: table.pointee.PQconsumeInput))

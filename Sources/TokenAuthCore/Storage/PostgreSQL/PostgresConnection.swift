@@ -26,6 +26,11 @@ struct PostgresSettings: Sendable {
     let busyTimeoutMS: Int32
 
     static let defaultFreshnessMS: Int64 = 3000
+    /// How long a connection attempt may take: the URI's `connect_timeout` (libpq's meaning: whole
+    /// seconds, at least 2, zero or less for no bound of its own), 3 s by default. A connection
+    /// also gives up at its caller's answer timeout when that comes first.
+    let connectTimeoutMS: Int64?
+    static let defaultConnectTimeoutMS: Int64 = 3000
     /// The library's own URI parameter; removed before the URI reaches libpq.
     static let freshnessParameter = "freshness_ms"
 
@@ -60,18 +65,32 @@ struct PostgresSettings: Sendable {
             if let quoted = reason.firstRange(of: " in URI: ") { reason = String(reason[..<quoted.lowerBound]) }
             throw TokenAuthError.invalid("not a valid PostgreSQL connection URI\(reason.isEmpty ? "" : ": " + reason)")
         }
+        connectTimeoutMS = Self.connectTimeoutMS(parsed)
         pq.PQconninfoFree(parsed)
         self.uri = uri
         freshnessMS = freshness
         self.busyTimeoutMS = busyTimeoutMS
     }
 
+    /// `connect_timeout` as parsed from the URI (a value that is not a number: libpq's own error
+    /// when connecting).
+    private static func connectTimeoutMS(_ options: UnsafeMutablePointer<PQconninfoOption>) -> Int64? {
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if String(cString: keyword) == "connect_timeout", let value = option.pointee.val {
+                guard let seconds = Int64(String(cString: value)) else { return defaultConnectTimeoutMS }
+                return seconds > 0 ? max(seconds, 2).multipliedSaturated(by: 1000) : nil
+            }
+            option += 1
+        }
+        return defaultConnectTimeoutMS
+    }
+
     /// libpq keywords, in order: the defaults first so that the URI (expanded from `dbname`)
     /// overrides them — "when key words are repeated, the last processed value is retained"
-    /// (libpq, PQconnectdbParams) — then what the library needs and the URI may not change.
+    /// (libpq, PQconnectStartParams) — then what the library needs and the URI may not change.
     var keywords: [(String, String)] {
         [
-            ("connect_timeout", "3"),
             ("application_name", "libtokenauth"),
             // A dead peer is noticed by the kernel too, not only by the listener's heartbeat.
             ("keepalives", "1"), ("keepalives_idle", "5"), ("keepalives_interval", "2"), ("keepalives_count", "3"),
@@ -147,7 +166,8 @@ final class PostgresConnection {
     /// that hangs without closing its connections must not hang the caller.
     private let answerTimeoutNS: Int64
 
-    /// Connects (blocking, at most connect_timeout). Throws TA_STORAGE_ERROR when it cannot.
+    /// Connects (at most the connect timeout or the answer timeout, whichever comes first). Throws
+    /// TA_STORAGE_ERROR when it cannot.
     init(settings: PostgresSettings, answerTimeoutMS: Int64) throws {
         self.settings = settings
         answerTimeoutNS = max(answerTimeoutMS, 100) * 1_000_000
@@ -167,16 +187,13 @@ final class PostgresConnection {
     /// (Re)connects and sets up the session: a fresh session has no prepared statements.
     func connect() throws {
         close()
-        // expand_dbname = 1: the `dbname` value is a URI, expanded into its parameters.
-        let connection = settings.withParameters { keys, values in pq.PQconnectdbParams(keys, values, 1) } ?? nil
-        guard let connection else { throw TokenAuthError(.storageError, "cannot connect to PostgreSQL: out of memory") }
-        guard pq.PQstatus(connection) == CONNECTION_OK else {
-            let message = PostgresError.text(pq.PQerrorMessage(connection))
-            pq.PQfinish(connection)
-            throw TokenAuthError(.storageError, "cannot connect to PostgreSQL: \(message)")
+        let boundNS = min(answerTimeoutNS, settings.connectTimeoutMS.map { $0.multipliedSaturated(by: 1_000_000) } ?? .max)
+        let connection: OpaquePointer
+        switch PostgresConnect.connect(settings, until: CommitSignal.coarseNowNS() + boundNS, wait: PostgresConnect.pollSocket) {
+        case .success(let connected): connection = connected
+        case .failure(let failure): throw TokenAuthError(.storageError, "cannot connect to PostgreSQL: \(failure.message)")
         }
         handle = connection
-        Self.silenceNotices(connection)
         // lock_timeout bounds every wait for a lock (the writers' advisory lock, a row): the
         // counterpart of SQLite's busy_timeout.
         try execute("SET lock_timeout = \(max(settings.busyTimeoutMS, 1))")

@@ -270,38 +270,16 @@ final class PostgresListener: @unchecked Sendable {
         }
     }
 
-    /// Connects without blocking (PQconnectStartParams / PQconnectPoll), so stop() can interrupt it.
+    /// Connects without blocking, so stop() can interrupt it.
     private func connect(until deadline: Int64) -> OpaquePointer? {
-        guard let started = settings.withParameters({ keys, values in pq.PQconnectStartParams(keys, values, 1) }),
-              let connection = started else {
-            lastError = "out of memory"
-            return nil
+        let result = PostgresConnect.connect(settings, until: deadline) { socket, forWriting, timeoutMS in
+            poll(socket, forWriting: forWriting, timeoutMS: timeoutMS).woken ? .interrupted : .ready
         }
-        var state = PGRES_POLLING_WRITING
-        while true {
-            if state == PGRES_POLLING_OK, pq.PQstatus(connection) == CONNECTION_OK {
-                PostgresConnection.silenceNotices(connection)
-                return connection
-            }
-            if state == PGRES_POLLING_FAILED || pq.PQstatus(connection) == CONNECTION_BAD {
-                lastError = PostgresError.text(pq.PQerrorMessage(connection))
-                pq.PQfinish(connection)
-                return nil
-            }
-            let remaining = deadline - Self.now()
-            let socket = pq.PQsocket(connection)
-            guard remaining > 0, socket >= 0 else {
-                lastError = remaining > 0 ? PostgresError.text(pq.PQerrorMessage(connection)) : "connection timed out"
-                pq.PQfinish(connection)
-                return nil
-            }
-            let (_, woken) = poll(socket, forWriting: state == PGRES_POLLING_WRITING,
-                                  timeoutMS: Int32(clamping: remaining / 1_000_000 + 1))
-            if woken {
-                pq.PQfinish(connection)
-                return nil
-            }
-            state = pq.PQconnectPoll(connection)
+        switch result {
+        case .success(let connection): return connection
+        case .failure(let failure):
+            if !failure.interrupted { lastError = failure.message }
+            return nil
         }
     }
 
