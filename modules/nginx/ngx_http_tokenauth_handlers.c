@@ -10,12 +10,17 @@
 #include "ngx_http_tokenauth_module.h"
 
 
-static ngx_int_t ngx_http_tokenauth_scopes(ngx_http_request_t *r,
-    ngx_http_tokenauth_loc_conf_t *lcf, ngx_str_t *scopes, const char **required);
+static ngx_int_t ngx_http_tokenauth_evaluate(ngx_http_request_t *r,
+    ngx_http_complex_value_t *cv, char *fixed, ngx_str_t *value, const char **text);
+static ngx_uint_t ngx_http_tokenauth_same(ngx_str_t *a, ngx_str_t *b);
+static const char *ngx_http_tokenauth_invalid_argument(ta_store *store,
+    ngx_http_tokenauth_ctx_t *ctx, const char *resource);
 static char *ngx_http_tokenauth_operation(ngx_http_request_t *r,
     ngx_http_tokenauth_loc_conf_t *lcf);
 static ngx_uint_t ngx_http_tokenauth_bearer_presented(ngx_str_t *value);
 static ngx_int_t ngx_http_tokenauth_refuse(ngx_http_request_t *r,
+    ngx_http_tokenauth_ctx_t *ctx, ngx_http_tokenauth_loc_conf_t *lcf, const char *why);
+static ngx_int_t ngx_http_tokenauth_refuse_argument(ngx_http_request_t *r,
     ngx_http_tokenauth_ctx_t *ctx, ngx_http_tokenauth_loc_conf_t *lcf, const char *why);
 static void ngx_http_tokenauth_cleanup(void *data);
 
@@ -80,10 +85,10 @@ ngx_http_tokenauth_create_ctx(ngx_http_request_t *r)
 ngx_int_t
 ngx_http_tokenauth_access_handler(ngx_http_request_t *r)
 {
-    ngx_str_t                       scopes, credential;
+    ngx_str_t                       scopes, resource, credential;
     ta_store                       *store;
     ta_status                       status;
-    const char                     *required;
+    const char                     *required, *named;
     ngx_http_tokenauth_ctx_t       *ctx;
     ngx_http_tokenauth_loc_conf_t  *lcf;
 
@@ -100,13 +105,17 @@ ngx_http_tokenauth_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;   /* the operator's error page answers this refusal */
     }
 
-    if (ngx_http_tokenauth_scopes(r, lcf, &scopes, &required) != NGX_OK) {
+    if (ngx_http_tokenauth_evaluate(r, lcf->scopes, lcf->fixed_scopes, &scopes, &required)
+        != NGX_OK
+        || ngx_http_tokenauth_evaluate(r, lcf->resource, lcf->fixed_resource, &resource, &named)
+           != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ctx && ctx->checked && ctx->verdict.status == TA_OK
-        && ctx->scopes.len == scopes.len
-        && ngx_strncmp(ctx->scopes.data, scopes.data, scopes.len) == 0)
+        && ngx_http_tokenauth_same(&ctx->scopes, &scopes)
+        && ngx_http_tokenauth_same(&ctx->resource, &resource))
     {
         return NGX_OK;   /* an internal redirect to a location that asks for nothing more */
     }
@@ -119,16 +128,23 @@ ngx_http_tokenauth_access_handler(ngx_http_request_t *r)
     }
 
     ctx->scopes = scopes;
+    ctx->resource = resource;
     ctx->refusal = 0;
     ctx->answered = 0;
+    ctx->bad_resource = 0;
     ctx->checked = 1;
 
+    /* a value from a variable that holds a NUL byte cannot be passed, nor checked */
+
     if (required == NULL && scopes.len) {
-        /* the scopes came from a variable and hold a NUL byte: they cannot be checked */
-        ngx_memzero(&ctx->verdict, sizeof(ta_verdict));
-        ctx->verdict.status = TA_INVALID_ARGUMENT;
-        return ngx_http_tokenauth_refuse(r, ctx, lcf,
-                                         "tokenauth_scopes evaluated to a value with a NUL byte");
+        return ngx_http_tokenauth_refuse_argument(r, ctx, lcf,
+                   "tokenauth_scopes evaluated to a value with a NUL byte");
+    }
+
+    if (named == NULL && resource.len) {
+        ctx->bad_resource = 1;
+        return ngx_http_tokenauth_refuse_argument(r, ctx, lcf,
+                   "tokenauth_resource evaluated to a value with a NUL byte");
     }
 
     store = ngx_http_tokenauth_worker_store(r->connection->log);
@@ -149,8 +165,13 @@ ngx_http_tokenauth_access_handler(ngx_http_request_t *r)
         ctx->presented = 0;
     }
 
-    status = ta_verify_n(store, (const char *) credential.data, credential.len, required,
-                         &ctx->verdict);
+    status = ta_verify_resource_n(store, (const char *) credential.data, credential.len,
+                                  required, named, &ctx->verdict);
+
+    if (status == TA_INVALID_ARGUMENT) {
+        return ngx_http_tokenauth_refuse(r, ctx, lcf,
+                   ngx_http_tokenauth_invalid_argument(store, ctx, named));
+    }
 
     if (status != TA_OK) {
         return ngx_http_tokenauth_refuse(r, ctx, lcf, ta_last_error());
@@ -189,7 +210,13 @@ ngx_http_tokenauth_refuse(ngx_http_request_t *r, ngx_http_tokenauth_ctx_t *ctx,
     switch (status) {
 
     case TA_INVALID_ARGUMENT:
-        /* the credential cannot cause it: tokenauth_scopes is not a list of scope names */
+        if (ctx->bad_resource && lcf->resource->lengths) {
+            /* the request named what is no resource name: 400, the client's to mend */
+            break;
+        }
+
+        /* the credential cannot cause it: the configuration can (tokenauth_scopes is not a list
+           of scope names, or a tokenauth_resource without variables is not a resource name) */
         ctx->body_status = TA_INTERNAL_ERROR;
         ctx->refusal = NGX_HTTP_INTERNAL_SERVER_ERROR;
         level = NGX_LOG_ERR;
@@ -218,6 +245,40 @@ ngx_http_tokenauth_refuse(ngx_http_request_t *r, ngx_http_tokenauth_ctx_t *ctx,
 }
 
 
+/* Refuses, with TA_INVALID_ARGUMENT, a value the module cannot pass to the library. */
+static ngx_int_t
+ngx_http_tokenauth_refuse_argument(ngx_http_request_t *r, ngx_http_tokenauth_ctx_t *ctx,
+    ngx_http_tokenauth_loc_conf_t *lcf, const char *why)
+{
+    ngx_memzero(&ctx->verdict, sizeof(ta_verdict));
+    ctx->verdict.status = TA_INVALID_ARGUMENT;
+    ctx->verdict.http_status = ta_status_http(TA_INVALID_ARGUMENT);
+
+    return ngx_http_tokenauth_refuse(r, ctx, lcf, why);
+}
+
+
+/* Why the library answered TA_INVALID_ARGUMENT (the store is open). It checks the resource
+   first, before the credential and without counting anything: asked again with the resource
+   alone, it answers TA_INVALID_ARGUMENT only when the resource is at fault (marked in `ctx`);
+   otherwise the scopes are. */
+static const char *
+ngx_http_tokenauth_invalid_argument(ta_store *store, ngx_http_tokenauth_ctx_t *ctx,
+    const char *resource)
+{
+    ta_verdict  alone;
+
+    if (resource && resource[0]
+        && ta_verify_resource_n(store, NULL, 0, NULL, resource, &alone) == TA_INVALID_ARGUMENT)
+    {
+        ctx->bad_resource = 1;
+        return "the resource (tokenauth_resource) is not a resource name";
+    }
+
+    return "tokenauth_scopes is not a list of scope names";
+}
+
+
 /* Whether the Authorization value uses the Bearer scheme: without one, the request "lacks any
    authentication information" and the challenge carries no error code (RFC 6750 section 3.1). */
 static ngx_uint_t
@@ -231,45 +292,53 @@ ngx_http_tokenauth_bearer_presented(ngx_str_t *value)
 }
 
 
-/* The required scopes: `scopes` as evaluated, `*required` as a C string (NULL for none, or
-   when a variable's value holds a NUL byte). */
+/* A directive's value for this request (tokenauth_scopes, tokenauth_resource): `value` as
+   evaluated, `*text` as a C string (NULL when the directive is not set, or when a variable's
+   value holds a NUL byte). `fixed` is the value of a `cv` without variables. */
 static ngx_int_t
-ngx_http_tokenauth_scopes(ngx_http_request_t *r, ngx_http_tokenauth_loc_conf_t *lcf,
-    ngx_str_t *scopes, const char **required)
+ngx_http_tokenauth_evaluate(ngx_http_request_t *r, ngx_http_complex_value_t *cv, char *fixed,
+    ngx_str_t *value, const char **text)
 {
     u_char  *p;
 
-    *required = NULL;
-    ngx_str_null(scopes);
+    *text = NULL;
+    ngx_str_null(value);
 
-    if (lcf->scopes == NULL) {
+    if (cv == NULL) {
         return NGX_OK;
     }
 
-    if (lcf->fixed_scopes) {
-        *scopes = lcf->scopes->value;
-        *required = lcf->fixed_scopes;
+    if (fixed) {
+        *value = cv->value;
+        *text = fixed;
         return NGX_OK;
     }
 
-    if (ngx_http_complex_value(r, lcf->scopes, scopes) != NGX_OK) {
+    if (ngx_http_complex_value(r, cv, value) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    if (ngx_strlchr(scopes->data, scopes->data + scopes->len, '\0')) {
+    if (ngx_strlchr(value->data, value->data + value->len, '\0')) {
         return NGX_OK;
     }
 
-    p = ngx_pnalloc(r->pool, scopes->len + 1);
+    p = ngx_pnalloc(r->pool, value->len + 1);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(p, scopes->data, scopes->len);
-    p[scopes->len] = '\0';
-    *required = (const char *) p;
+    ngx_memcpy(p, value->data, value->len);
+    p[value->len] = '\0';
+    *text = (const char *) p;
 
     return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_tokenauth_same(ngx_str_t *a, ngx_str_t *b)
+{
+    return a->len == b->len && (a->len == 0 || ngx_memcmp(a->data, b->data, a->len) == 0);
 }
 
 

@@ -176,6 +176,11 @@ ngx_http_tokenauth_refusal_headers(ngx_http_request_t *r, ngx_http_tokenauth_ctx
                                             NULL);
     }
 
+    if (ctx->refusal == NGX_HTTP_BAD_REQUEST) {
+        /* tokenauth_resource evaluated to what is no resource name */
+        return ngx_http_tokenauth_challenge(r, ctx, "invalid_request", NULL);
+    }
+
     if (ctx->verdict.status == TA_FORBIDDEN) {
         return ngx_http_tokenauth_challenge(r, ctx, "insufficient_scope", &ctx->scopes);
     }

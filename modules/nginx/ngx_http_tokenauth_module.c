@@ -5,6 +5,8 @@
  *   tokenauth_store      PATH | postgresql://...;   http
  *   tokenauth            on | off;                  http, server, location   (default off)
  *   tokenauth_scopes     "scope ...";               http, server, location   (variables allowed)
+ *   tokenauth_resource   name | off;                http, server, location   (variables allowed;
+ *                                                   default off: no specific resource)
  *   tokenauth_operation  "name";                    http, server, location   (variables allowed;
  *                                                   default "$request_method <location>")
  *   tokenauth_realm      "text";                    http, server, location   (default "api")
@@ -23,6 +25,8 @@ static void *ngx_http_tokenauth_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_tokenauth_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_tokenauth_store_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_tokenauth_resource_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_tokenauth_check_realm(ngx_conf_t *cf, void *post,
     void *data);
@@ -55,6 +59,13 @@ static ngx_command_t  ngx_http_tokenauth_commands[] = {
       ngx_http_set_complex_value_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_tokenauth_loc_conf_t, scopes),
+      NULL },
+
+    { ngx_string("tokenauth_resource"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_tokenauth_resource_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tokenauth_loc_conf_t, resource),
       NULL },
 
     { ngx_string("tokenauth_operation"),
@@ -276,6 +287,7 @@ ngx_http_tokenauth_create_loc_conf(ngx_conf_t *cf)
 
     conf->enable = NGX_CONF_UNSET;
     conf->scopes = NGX_CONF_UNSET_PTR;
+    conf->resource = NGX_CONF_UNSET_PTR;
     conf->operation = NGX_CONF_UNSET_PTR;
 
     return conf;
@@ -297,6 +309,20 @@ ngx_http_tokenauth_cstring(ngx_pool_t *pool, ngx_str_t *s)
     p[s->len] = '\0';
 
     return (char *) p;
+}
+
+
+/* `*fixed`: the value of `cv` as a C string when it holds no variable (evaluated once, here). */
+static ngx_int_t
+ngx_http_tokenauth_fixed_value(ngx_conf_t *cf, ngx_http_complex_value_t *cv, char **fixed)
+{
+    if (cv == NULL || cv->lengths != NULL) {
+        return NGX_OK;
+    }
+
+    *fixed = ngx_http_tokenauth_cstring(cf->pool, &cv->value);
+
+    return *fixed ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -344,14 +370,14 @@ ngx_http_tokenauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
+    ngx_conf_merge_ptr_value(conf->resource, prev->resource, NULL);
     ngx_conf_merge_ptr_value(conf->operation, prev->operation, NULL);
     ngx_conf_merge_str_value(conf->realm, prev->realm, "api");
 
-    if (conf->scopes && conf->scopes->lengths == NULL) {
-        conf->fixed_scopes = ngx_http_tokenauth_cstring(cf->pool, &conf->scopes->value);
-        if (conf->fixed_scopes == NULL) {
-            return NGX_CONF_ERROR;
-        }
+    if (ngx_http_tokenauth_fixed_value(cf, conf->scopes, &conf->fixed_scopes) != NGX_OK
+        || ngx_http_tokenauth_fixed_value(cf, conf->resource, &conf->fixed_resource) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     if (ngx_http_tokenauth_build_challenge(cf, conf) != NGX_OK) {
@@ -404,6 +430,36 @@ ngx_http_tokenauth_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *con
     mcf->store.len = path.len;
 
     return NGX_CONF_OK;
+}
+
+
+/* tokenauth_resource: "off" cancels an inherited resource; anything else is a complex value,
+   whose evaluation the library judges (an empty value means no specific resource). */
+static char *
+ngx_http_tokenauth_resource_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_tokenauth_loc_conf_t  *lcf = conf;
+
+    ngx_str_t  *value;
+
+    if (lcf->resource != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == sizeof("off") - 1
+        && ngx_strncmp(value[1].data, "off", value[1].len) == 0)
+    {
+        lcf->resource = NULL;
+        return NGX_CONF_OK;
+    }
+
+    if (value[1].len == 0) {
+        return "needs a resource name, such as project/$arg_project, or \"off\"";
+    }
+
+    return ngx_http_set_complex_value_slot(cf, cmd, conf);
 }
 
 

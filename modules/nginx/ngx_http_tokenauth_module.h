@@ -7,8 +7,8 @@
  * They are two because nginx orders a module once: the first must come before
  * ngx_http_access_module (so that it runs after allow/deny), the second among the filters.
  *
- * Every decision about a token is the library's (ta_verify_n, ta_record_usage, ta_error_json):
- * this module only carries requests to it and its answers back.
+ * Every decision about a token is the library's (ta_verify_resource_n, ta_record_usage,
+ * ta_error_json): this module only carries requests to it and its answers back.
  */
 
 #ifndef NGX_HTTP_TOKENAUTH_MODULE_H
@@ -36,6 +36,10 @@ typedef struct {
     ngx_http_complex_value_t  *scopes;       /* tokenauth_scopes; NULL: any valid token */
     char                      *fixed_scopes; /* the scopes as a C string when they hold no
                                                 variable */
+    ngx_http_complex_value_t  *resource;     /* tokenauth_resource; NULL: none (not set, or
+                                                "off") */
+    char                      *fixed_resource; /* the resource as a C string when it holds no
+                                                variable */
     ngx_http_complex_value_t  *operation;    /* tokenauth_operation; NULL: "METHOD location" */
     ngx_str_t                  realm;        /* tokenauth_realm */
     ngx_str_t                  challenge;    /* Bearer realm="..." (the realm escaped) */
@@ -48,6 +52,8 @@ typedef struct {
     ta_verdict                 verdict;      /* the library's answer */
     ngx_str_t                  scopes;       /* the scopes checked (for scope="..." and to see
                                                 whether a new location asks for others) */
+    ngx_str_t                  resource;     /* the resource checked, as evaluated; empty for
+                                                none */
     ngx_str_t                  challenge;    /* the refusing location's Bearer realm="..." */
     char                      *operation;    /* the usage operation, NUL-terminated */
     ngx_uint_t                 refusal;      /* the HTTP status refused with; 0 when passed */
@@ -56,6 +62,7 @@ typedef struct {
                                                 redirect means an error_page answers instead */
     unsigned                   checked:1;    /* the store was asked */
     unsigned                   presented:1;  /* a Bearer credential was sent (RFC 6750 3.1) */
+    unsigned                   bad_resource:1; /* the resource is no resource name */
     unsigned                   answered:1;   /* the refusal's headers were added */
     unsigned                   json_body:1;  /* the body filter sends the library's JSON */
     unsigned                   json_sent:1;

@@ -5,6 +5,7 @@
  *   $tokenauth_token_id  the token's public id (tok_...)
  *   $tokenauth_kind      personal | service
  *   $tokenauth_status    the library's status name: TA_OK, TA_REVOKED, TA_FORBIDDEN, ...
+ *   $tokenauth_resource  the resource checked (tokenauth_resource as evaluated); empty for none
  *
  * Each is empty (not found) in a request the module did not check, and the first three are
  * empty when the token is not known. They are never cached: the access phase sets them.
@@ -18,7 +19,8 @@ enum {
     NGX_HTTP_TOKENAUTH_SUBJECT,
     NGX_HTTP_TOKENAUTH_TOKEN_ID,
     NGX_HTTP_TOKENAUTH_KIND,
-    NGX_HTTP_TOKENAUTH_STATUS
+    NGX_HTTP_TOKENAUTH_STATUS,
+    NGX_HTTP_TOKENAUTH_RESOURCE
 };
 
 
@@ -39,6 +41,9 @@ static ngx_http_variable_t  ngx_http_tokenauth_variables[] = {
 
     { ngx_string("tokenauth_status"), NULL, ngx_http_tokenauth_variable,
       NGX_HTTP_TOKENAUTH_STATUS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("tokenauth_resource"), NULL, ngx_http_tokenauth_variable,
+      NGX_HTTP_TOKENAUTH_RESOURCE, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -63,13 +68,34 @@ ngx_http_tokenauth_add_variables(ngx_conf_t *cf)
 }
 
 
-/* The main request's verdict, as the variable `data` names; not found when the module did not
-   check the request. */
+/* The text of the verdict that `data` names (any variable but $tokenauth_resource). */
+static const char *
+ngx_http_tokenauth_verdict_text(const ta_verdict *verdict, uintptr_t data)
+{
+    switch (data) {
+
+    case NGX_HTTP_TOKENAUTH_SUBJECT:
+        return verdict->subject;
+
+    case NGX_HTTP_TOKENAUTH_TOKEN_ID:
+        return verdict->token_id;
+
+    case NGX_HTTP_TOKENAUTH_KIND:
+        return verdict->kind == TA_KIND_PERSONAL ? "personal"
+               : verdict->kind == TA_KIND_SERVICE ? "service" : "";
+
+    default: /* NGX_HTTP_TOKENAUTH_STATUS */
+        return ta_status_name(verdict->status);
+    }
+}
+
+
+/* The main request's verdict, or the resource checked, as the variable `data` names; not found
+   when the module did not check the request. */
 static ngx_int_t
 ngx_http_tokenauth_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data)
 {
-    const char                *text;
-    const ta_verdict          *verdict;
+    ngx_str_t                  value;
     ngx_http_tokenauth_ctx_t  *ctx;
 
     ctx = ngx_http_tokenauth_get_ctx(r->main);
@@ -79,33 +105,19 @@ ngx_http_tokenauth_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         return NGX_OK;
     }
 
-    verdict = &ctx->verdict;
+    if (data == NGX_HTTP_TOKENAUTH_RESOURCE) {
+        value = ctx->resource;
 
-    switch (data) {
-
-    case NGX_HTTP_TOKENAUTH_SUBJECT:
-        text = verdict->subject;
-        break;
-
-    case NGX_HTTP_TOKENAUTH_TOKEN_ID:
-        text = verdict->token_id;
-        break;
-
-    case NGX_HTTP_TOKENAUTH_KIND:
-        text = verdict->kind == TA_KIND_PERSONAL ? "personal"
-               : verdict->kind == TA_KIND_SERVICE ? "service" : "";
-        break;
-
-    default: /* NGX_HTTP_TOKENAUTH_STATUS */
-        text = ta_status_name(verdict->status);
-        break;
+    } else {
+        value.data = (u_char *) ngx_http_tokenauth_verdict_text(&ctx->verdict, data);
+        value.len = ngx_strlen(value.data);
     }
 
-    v->len = ngx_strlen(text);
+    v->len = value.len;
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;
-    v->data = (u_char *) text;
+    v->data = value.data;
 
     return NGX_OK;
 }

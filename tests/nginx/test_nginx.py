@@ -2,8 +2,8 @@
 
 Covers the status table (every refusal's status, JSON body and headers), RFC 6750 challenges, the
 access phase after allow/deny, subrequests, error_page, variables, bad input (nothing crashes,
-nothing secret is logged), usage recorded from the log phase, an unusable store (503, the worker
-lives on and recovers), and four workers: the store opened in each worker and never in the master,
+nothing secret is logged), usage recorded from the log phase, grants scoped to resources
+(tokenauth_resource), an unusable store (503, the worker lives on and recovers), and four workers: the store opened in each worker and never in the master,
 a revocation from another process refused at once by every worker, usage flushed on reload.
 
     test_nginx.py --work DIR      prints every failed check, then "N passed, N failed"
@@ -206,6 +206,162 @@ def usage(store: tokenauth.Store, t: Tokens) -> None:
         check(status in denied, f"no verify.denied audit entry with {status}")
 
 
+# ------------------------------------------------------------------------------ resources
+
+#: tokenauth_resource: from a regex capture, an argument, a map (empty by default) and literals;
+#: set on the server, overridden, inherited and turned off in nested locations.
+RESOURCES = r"""
+    tokenauth_store @DB@;
+    log_format resources '"$request" $status resource=$tokenauth_resource status=$tokenauth_status';
+
+    map $arg_m $mapped_resource {
+        default  "";
+        a        project/42;
+    }
+
+    server {
+        listen 127.0.0.1:@PORT@;
+        access_log @LOGS@/access.log resources;
+        root @LOGS@/no-such-root;
+        add_header X-Tokenauth-Status $tokenauth_status always;
+        add_header X-Tokenauth-Resource $tokenauth_resource always;
+
+        tokenauth on;
+        tokenauth_scopes "tickets:read";
+        tokenauth_resource project/$arg_project;
+
+        location ~ ^/projects/([^/]+)/ {
+            tokenauth_resource project/$1;
+            proxy_pass http://127.0.0.1:@UPSTREAM@;
+        }
+        location /by-arg/ {
+            proxy_pass http://127.0.0.1:@UPSTREAM@;
+        }
+        location /mapped/ {
+            tokenauth_resource $mapped_resource;
+            proxy_pass http://127.0.0.1:@UPSTREAM@;
+        }
+        location /p42/ {
+            tokenauth_resource project/42;
+            location /p42/inner/ {
+                proxy_pass http://127.0.0.1:@UPSTREAM@;
+            }
+            location /p42/anywhere/ {
+                tokenauth_resource off;
+                proxy_pass http://127.0.0.1:@UPSTREAM@;
+            }
+            location /p42/then-43/ {
+                try_files /nothing @p43;
+            }
+            location /p42/then-42/ {
+                try_files /nothing @p42;
+            }
+        }
+        location @p43 {
+            tokenauth_resource project/43;
+            proxy_pass http://127.0.0.1:@UPSTREAM@;
+        }
+        location @p42 {
+            tokenauth_resource project/42;
+            proxy_pass http://127.0.0.1:@UPSTREAM@;
+        }
+        location /literal-bad/ {
+            tokenauth_resource "project/4 2";
+            proxy_pass http://127.0.0.1:@UPSTREAM@;
+        }
+        location /scopes-bad/ {
+            tokenauth_scopes "Tickets:Read";
+            proxy_pass http://127.0.0.1:@UPSTREAM@;
+        }
+    }
+"""
+
+
+def resources(work: str) -> None:
+    """Tokens whose grants are scoped to resources, checked against tokenauth_resource."""
+    store_dir = os.path.join(work, "resources-store")
+    store = open_store(store_dir)
+    store.put_member("ops", "admin")
+    p42 = store.create_token("project 42 sync", "tickets:read@project/42", kind="service", actor="ops")
+    everywhere = store.create_token("all projects", "tickets:read", kind="service", actor="ops")
+    port, upstream = free_port(), free_port()
+    prefix = os.path.join(work, "resources")
+    http_block = fill(UPSTREAM, UPSTREAM=upstream) + fill(RESOURCES, DB=os.path.join(store_dir, "tokens.db"),
+                                                          PORT=port, UPSTREAM=upstream, LOGS=os.path.join(prefix, "logs"))
+    nginx = Nginx(prefix, http_block).start()
+    forbidden = tokenauth.error_json(tokenauth.Status.FORBIDDEN)
+    insufficient = 'Bearer realm="api", error="insufficient_scope", scope="tickets:read"'
+
+    def get(path: str, token, want: int, want_resource) -> None:
+        headers = {"Authorization": "Bearer " + token.secret} if token else {}
+        r = request(port, "GET", path, headers)
+        who = "project 42's token" if token is p42 else "an unqualified token" if token else "no token"
+        check(r.status == want and r.header("X-Tokenauth-Resource") == want_resource,
+              f"resources: {who} GET {path}: want {want} on {want_resource!r}, got {r.status} "
+              f"on {r.header('X-Tokenauth-Resource')!r} ({r.header('X-Tokenauth-Status')})")
+        if want == 403:
+            check(r.text == forbidden and r.header("WWW-Authenticate") == insufficient,
+                  f"resources: {who} GET {path}: 403 {r.text[:60]!r} {r.header('WWW-Authenticate')!r}")
+        if want == 400:
+            check(is_json_refusal(r, tokenauth.Status.INVALID_ARGUMENT)
+                  and r.header("X-Tokenauth-Status") == "TA_INVALID_ARGUMENT"
+                  and r.header("WWW-Authenticate") == 'Bearer realm="api", error="invalid_request"',
+                  f"resources: {who} GET {path}: 400 {r.text[:60]!r} {r.header('WWW-Authenticate')!r}")
+        if want == 500:
+            check(is_json_refusal(r, tokenauth.Status.INTERNAL_ERROR)
+                  and r.header("X-Tokenauth-Status") == "TA_INVALID_ARGUMENT",
+                  f"resources: {who} GET {path}: 500 {r.text[:60]!r}")
+
+    # (path, token, HTTP status, $tokenauth_resource)
+    cases = (
+        # a regex capture: the grant's project and below it, no other
+        ("/projects/42/tickets/7", p42, 200, "project/42"),
+        ("/projects/43/tickets/1", p42, 403, "project/43"),
+        ("/projects/43/tickets/1", everywhere, 200, "project/43"),
+        ("/projects/42/tickets/7", None, 401, "project/42"),
+        # inherited from the server: an argument
+        ("/by-arg/?project=42", p42, 200, "project/42"),
+        ("/by-arg/?project=43", p42, 403, "project/43"),
+        ("/by-arg/?project=43", everywhere, 200, "project/43"),
+        # ill-formed, from the request: 400, decided before the credential
+        ("/by-arg/", p42, 400, "project/"),
+        ("/by-arg/?project=a%20b", everywhere, 400, "project/a%20b"),
+        ("/by-arg/", None, 400, "project/"),
+        # empty: no specific resource, only grants on every resource count (fail closed)
+        ("/mapped/", p42, 403, None),
+        ("/mapped/", everywhere, 200, None),
+        ("/mapped/?m=a", p42, 200, "project/42"),
+        # overridden in a location, inherited by the nested one, turned off in another
+        ("/p42/inner/?project=43", p42, 200, "project/42"),
+        ("/p42/anywhere/", p42, 403, None),
+        ("/p42/anywhere/", everywhere, 200, None),
+        # an internal redirect to another resource is checked again; to the same, it passes
+        ("/p42/then-43/", p42, 403, "project/43"),
+        ("/p42/then-42/", p42, 200, "project/42"),
+        ("/p42/then-43/", everywhere, 200, "project/43"),
+        # configuration errors: 500
+        ("/literal-bad/", everywhere, 500, "project/4 2"),
+        ("/scopes-bad/?project=42", everywhere, 500, "project/42"),
+        ("/scopes-bad/", everywhere, 400, "project/"),
+    )
+    try:
+        for case in cases:
+            get(*case)
+        no_crash(nginx, "resources")
+    finally:
+        nginx.stop()
+    log = nginx.error_log()
+    check("TA_INVALID_ARGUMENT (500): the resource (tokenauth_resource) is not a resource name" in log
+          and "TA_INVALID_ARGUMENT (500): tokenauth_scopes is not a list of scope names" in log,
+          "resources: the configuration errors are not logged with their cause")
+    check(re.search(r"TA_FORBIDDEN \(403\) token tok_\w+: .* on resource project/43", log) is not None,
+          "resources: a refusal on a resource does not name it in the error log")
+    check('"GET /by-arg/?project=42 HTTP/1.1" 200 resource=project/42 status=TA_OK' in nginx.access_log(),
+          "resources: $tokenauth_resource is not in the access log")
+    no_secret_logged(nginx, [p42.secret, everywhere.secret], "resources")
+    store.close()
+
+
 # ------------------------------------------------------------------------------ an unusable store
 
 def unusable_store(work: str) -> None:
@@ -350,6 +506,21 @@ def configuration(work: str) -> None:
     twice = nginx_t(f'tokenauth_store {db}; tokenauth_store {db};')
     check(twice.returncode != 0 and "is duplicate" in twice.stderr, f"tokenauth_store twice: {twice.stderr.strip()}")
 
+    resource = nginx_t(f'tokenauth_store {db}; tokenauth_resource project/$arg_p; server {{ listen 127.0.0.1:1; '
+                       f'tokenauth on; location ~ ^/p/([^/]+)/ {{ tokenauth_resource "project/$1"; }} '
+                       f'location /q/ {{ tokenauth_resource off; }} location /r/ {{ tokenauth_resource site/7; }} }}')
+    check(resource.returncode == 0, f"nginx -t refused good tokenauth_resource directives: {resource.stderr.strip()}")
+    for what, http, message in (
+            ("no value", "tokenauth_resource;", 'invalid number of arguments in "tokenauth_resource"'),
+            ("two values", "tokenauth_resource a b;", 'invalid number of arguments in "tokenauth_resource"'),
+            ("an empty value", 'tokenauth_resource "";', '"tokenauth_resource" directive needs a resource name'),
+            ("twice", "tokenauth_resource a; tokenauth_resource b;", '"tokenauth_resource" directive is duplicate'),
+            ("off, then a value", "tokenauth_resource off; tokenauth_resource b;", "is duplicate"),
+            ("an unknown variable", "tokenauth_resource project/$nope;", 'unknown "nope" variable')):
+        refused = nginx_t(f"tokenauth_store {db}; server {{ listen 127.0.0.1:1; location / {{ {http} }} }}")
+        check(refused.returncode != 0 and message in refused.stderr,
+              f"nginx -t with tokenauth_resource, {what}: {refused.returncode} {refused.stderr.strip()}")
+
 
 def main() -> int:
     parser = argparse.ArgumentParser()
@@ -361,6 +532,7 @@ def main() -> int:
     print(f"test-nginx: {os.environ.get('NGINX', '/usr/sbin/nginx')} with {os.environ.get('NGINX_MODULE')}")
     section("configuration (nginx -t)", lambda: configuration(work))
     section("gateway (status table, answers, bad input, usage)", lambda: gateway_checks(work))
+    section("resources (tokenauth_resource)", lambda: resources(work))
     section("unusable store", lambda: unusable_store(work))
     section("four workers (store per worker, revocation, reload)", lambda: workers(work))
     for failure in failures:
