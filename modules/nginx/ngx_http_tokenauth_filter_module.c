@@ -1,11 +1,11 @@
 /*
  * ngx_http_tokenauth_filter_module: how a refusal reaches the client.
  *
- * The access handler refuses by returning a status (401, 403, 429, 503, 500). When nginx answers
- * it, in the location that refused or on the operator's error page, the header filter adds the
- * refusal's headers (WWW-Authenticate, Retry-After, RateLimit). When nginx answers it with its own
- * built-in page (no error_page took it), the header and body filters send the library's JSON body
- * (ta_error_json) as application/json instead. An error_page, even to the same status, always
+ * The access handler refuses by returning a status (400, 401, 403, 429, 503, 500). When nginx
+ * answers it, in the location that refused or on the operator's error page, the header filter adds
+ * the refusal's headers (WWW-Authenticate, Retry-After, RateLimit). When nginx answers it with its
+ * own built-in page (no error_page took it), the header and body filters send the library's JSON
+ * body (ta_error_json) as application/json instead. An error_page, even to the same status, always
  * wins: it is an internal redirect, after which the page is the operator's.
  */
 

@@ -433,8 +433,8 @@ ngx_http_tokenauth_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *con
 }
 
 
-/* tokenauth_resource: "off" cancels an inherited resource; anything else is a complex value,
-   whose evaluation the library judges (an empty value means no specific resource). */
+/* tokenauth_resource: "off" cancels an inherited resource; anything else but "" is a complex
+   value, whose evaluation the library judges (evaluated to "", it means no specific resource). */
 static char *
 ngx_http_tokenauth_resource_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {

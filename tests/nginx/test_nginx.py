@@ -3,8 +3,9 @@
 Covers the status table (every refusal's status, JSON body and headers), RFC 6750 challenges, the
 access phase after allow/deny, subrequests, error_page, variables, bad input (nothing crashes,
 nothing secret is logged), usage recorded from the log phase, grants scoped to resources
-(tokenauth_resource), an unusable store (503, the worker lives on and recovers), and four workers: the store opened in each worker and never in the master,
-a revocation from another process refused at once by every worker, usage flushed on reload.
+(tokenauth_resource), an unusable store (503, the worker lives on and recovers), and four workers:
+the store opened in each worker and never in the master, a revocation from another process refused
+at once by every worker, usage flushed on reload.
 
     test_nginx.py --work DIR      prints every failed check, then "N passed, N failed"
 """
@@ -286,8 +287,8 @@ def resources(work: str) -> None:
     everywhere = store.create_token("all projects", "tickets:read", kind="service", actor="ops")
     port, upstream = free_port(), free_port()
     prefix = os.path.join(work, "resources")
-    http_block = fill(UPSTREAM, UPSTREAM=upstream) + fill(RESOURCES, DB=os.path.join(store_dir, "tokens.db"),
-                                                          PORT=port, UPSTREAM=upstream, LOGS=os.path.join(prefix, "logs"))
+    http_block = fill(UPSTREAM, UPSTREAM=upstream) + fill(RESOURCES, DB=os.path.join(store_dir, "tokens.db"), PORT=port,
+                                                          UPSTREAM=upstream, LOGS=os.path.join(prefix, "logs"))
     nginx = Nginx(prefix, http_block).start()
     forbidden = tokenauth.error_json(tokenauth.Status.FORBIDDEN)
     insufficient = 'Bearer realm="api", error="insufficient_scope", scope="tickets:read"'
