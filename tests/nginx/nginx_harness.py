@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
+NGINX = os.environ.get("NGINX_BINARY", "/usr/sbin/nginx")
 MODULE = os.environ.get("NGINX_MODULE", "")
 #: The workers' user when the tests run as root (nginx ignores `user` otherwise).
 WORKER_USER = "www-data"

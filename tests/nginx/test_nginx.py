@@ -530,7 +530,7 @@ def main() -> int:
     work = fresh_dir(args.work)
     if as_root():
         give_to_workers(work)
-    print(f"test-nginx: {os.environ.get('NGINX', '/usr/sbin/nginx')} with {os.environ.get('NGINX_MODULE')}")
+    print(f"test-nginx: {NGINX} with {os.environ.get('NGINX_MODULE')}")
     section("configuration (nginx -t)", lambda: configuration(work))
     section("gateway (status table, answers, bad input, usage)", lambda: gateway_checks(work))
     section("resources (tokenauth_resource)", lambda: resources(work))
