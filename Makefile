@@ -77,8 +77,7 @@ TA_RUN_ENV := LD_LIBRARY_PATH=$(TEST_PREFIX)/lib
 DEB_PACKAGES := libssl-dev libsqlite3-dev libpq-dev pkg-config gcc g++ make binutils libc6-dev python3
 
 # Fragments append to these.
-TEST_TARGETS := test-contract test-swift test-abi-symbols test-cxx-header test-c test-two-process test-rate-processes \
-    test-readme
+TEST_TARGETS := test-contract test-swift test-abi-symbols test-cxx-header test-c test-two-process test-rate-processes
 DEMO_TARGETS := demo-status-table
 BENCH_TARGETS :=
 INSTALL_TARGETS :=
@@ -91,7 +90,7 @@ $(shell mkdir -p $(BUILD) && { echo '$(SWIFT_RELEASE_FLAGS)' | cmp -s - $(RELEAS
 
 .PHONY: all lib install uninstall install-test-prefix deps test demo bench clean distclean \
         print-version test-swift test-contract test-abi-symbols test-c test-cxx-header \
-        test-two-process test-rate-processes test-readme demo-status-table print-targets
+        test-two-process test-rate-processes demo-status-table print-targets
 
 all: lib
 
@@ -256,21 +255,6 @@ test-rate-processes: $(BUILD)/tests/c/rate_processes
 $(BUILD)/tests/c/two_process $(BUILD)/tests/c/rate_processes: $(BUILD)/tests/c/%: tests/c/%.c $(C_TEST_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(C_STRICT) -Itests/c $(TA_CFLAGS) $< -o $@ $(TA_LIBS)
-
-# The README's C quickstart, extracted, built strictly and run in a scratch directory.
-$(BUILD)/tests/readme/quickstart.c: README.md
-	@mkdir -p $(@D)
-	sed -n '/<!-- quickstart:begin/,/<!-- quickstart:end/p' $< | sed '/^<!--/d; /^```/d' > $@
-	@test -s $@ || { echo "no quickstart block in README.md"; rm -f $@; exit 1; }
-
-$(BUILD)/tests/readme/quickstart: $(BUILD)/tests/readme/quickstart.c $(TEST_PREFIX_STAMP)
-	$(CC) $(C_STRICT) $(TA_CFLAGS) $< -o $@ $(TA_LIBS)
-
-test-readme: $(BUILD)/tests/readme/quickstart
-	@cd $(BUILD)/tests/readme && rm -f tokens.db tokens.db-wal tokens.db-shm && \
-	    out=$$($(TA_RUN_ENV) ./quickstart) && echo "$$out" && rm -f tokens.db tokens.db-wal tokens.db-shm && \
-	    grep -q '^200 for alice' <<<"$$out" && grep -q '^revoked: 401$$' <<<"$$out" && \
-	    echo "test-readme: the quickstart builds and runs"
 
 # ---------------------------------------------------------------- demo owned here
 $(BUILD)/examples/demo: examples/demo/demo.c $(TEST_PREFIX_STAMP)

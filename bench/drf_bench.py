@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""drf_bench — a DRF request authenticated by tokenauth vs djangorestframework-api-key (issue 19).
+"""drf_bench — a DRF request authenticated by tokenauth vs djangorestframework-api-key.
 
     PYTHONPATH=bindings/python/src TOKENAUTH_LIBRARY=build/prefix/lib/libtokenauth.so.1 \\
         build/py-tools/bin/python bench/drf_bench.py [--keys N] [--rounds R] [--requests K] [--dir DIR]

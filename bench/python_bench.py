@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""python_bench — ta_verify through ctypes vs the Python floor (issue 5).
+"""python_bench — ta_verify through ctypes vs the Python floor (docs/performance.md).
 
     TOKENAUTH_LIBRARY=build/prefix/lib/libtokenauth.so.1 python3 bench/python_bench.py [--tokens N]
         [--runs R] [--ops K] [--dir DIR]

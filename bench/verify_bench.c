@@ -1,5 +1,5 @@
 /*
- * verify_bench — libtokenauth's hot path against the floor and a naive SQLite verifier (issue 5).
+ * verify_bench — libtokenauth's hot path against the floor and a naive SQLite verifier.
  *
  *   verify_bench [--tokens N] [--runs R] [--threads T] [--dir DIR] [--ops K] [--naive-ms MS]
  *                [--rate-tokens M] [--unknown-pool U] [--index-limit L] [--no-naive-full] [--seed S]
@@ -24,7 +24,7 @@
  *           after the upstream answered), in alternating slices, for one hot token and for a
  *           working set of tokens in turn, and verify + record_usage on 1 and T threads.
  * The table shows the median of the runs and, for ratios, the median of the per-run ratios (each
- * taken against the baseline of the same run), with the issue's targets (PASS/MISS).
+ * taken against the baseline of the same run), with the targets of docs/performance.md (PASS/MISS).
  */
 #define _GNU_SOURCE
 #include <errno.h>

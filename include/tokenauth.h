@@ -131,7 +131,7 @@ typedef struct ta_config {
    including scopes defined later, and every IAM action). */
 ta_status ta_open(const char *path, const ta_config *config, ta_store **out_store);
 /* Added to the contract: a `postgresql://` or `postgres://` URI opens a PostgreSQL store shared by
-   a fleet of hosts (libpq, loaded on first use: Debian's libpq5; see the README's "Fleets"). Same
+   a fleet of hosts (libpq, loaded on first use: Debian's libpq5; see docs/fleets.md). Same
    semantics and statuses; every host keeps its own index, refreshed through LISTEN/NOTIFY, and
    fails closed (TA_STORAGE_ERROR) when it cannot confirm freshness. ":memory:" uses SQLite's
    in-process memdb, which has no WAL: its verifications may wait for a write in progress. Files
@@ -158,7 +158,7 @@ ta_status ta_set_index_limit(ta_store *store, size_t max_tokens);
    draws each token's capacity from one bucket, kept in shared memory in a file beside the database
    (`<path>-ratelimit`, created with the database file's mode and owner, like SQLite's `-shm`); a
    token limited to 100/min gets 100/min behind any number of workers. On PostgreSQL, one budget for
-   the whole fleet (README "Fleets"). TA_RATE_LIMIT_PER_HANDLE: one bucket per token for this handle
+   the whole fleet (docs/fleets.md). TA_RATE_LIMIT_PER_HANDLE: one bucket per token for this handle
    alone, as libtokenauth 1.0 did (the only policy of a ":memory:" store). If the shared table cannot
    be used for a token (the file could not be opened or allocated, or more tokens are short of
    capacity at once than it holds near that token: 262,144 slots), that token is limited by a bucket

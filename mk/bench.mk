@@ -1,6 +1,6 @@
-# Benchmarks of the hot path (bench/, issue 5): libtokenauth's ta_verify against the floor (OpenSSL
-# SHA-256 + open-addressing lookup + CRYPTO_memcmp) and a naive SQLite verifier, in C and in Python;
-# and a Django REST framework request against djangorestframework-api-key's.
+# Benchmarks of the hot path (bench/, docs/performance.md): libtokenauth's ta_verify against the
+# floor (OpenSSL SHA-256 + open-addressing lookup + CRYPTO_memcmp) and a naive SQLite verifier, in C
+# and in Python; and a Django REST framework request against djangorestframework-api-key's.
 #
 #   make bench                          every benchmark (bench-verify, bench-python, ...), N = 1,000,000
 #   make bench BENCH_TOKENS=10000       a quick, CI-like run

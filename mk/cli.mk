@@ -1,4 +1,4 @@
-# The `tokenauth` console (Sources/TokenAuthCLI, README "The tokenauth console"). SwiftPM cannot
+# The `tokenauth` console (Sources/TokenAuthCLI, docs/cli.md). SwiftPM cannot
 # have a library product and an executable product of one name, so the executable product is
 # `tokenauth-cli`; it is built in release with the Swift runtime linked in, and placed as
 # build/bin/tokenauth. It has its own scratch directory: the library's release build uses linker

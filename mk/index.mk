@@ -1,4 +1,4 @@
-# The verification index (issue 5): never stale across processes, under concurrent verification.
+# The verification index (docs/performance.md): never stale across processes, under concurrent verification.
 INDEX_TEST := $(BUILD)/tests/fresh_under_load
 
 $(INDEX_TEST): tests/index/fresh_under_load.c $(TEST_PREFIX_STAMP)

@@ -1,4 +1,4 @@
-# The PostgreSQL backend (issue 7): the whole ABI suite against a real PostgreSQL server, two
+# The PostgreSQL backend (docs/fleets.md): the whole ABI suite against a real PostgreSQL server, two
 # processes on one store, lost connections; and its benchmarks.
 #
 #   make test-postgres     starts a throwaway server (build/pg/test.PID: initdb + pg_ctl, a free

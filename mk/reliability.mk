@@ -1,4 +1,4 @@
-# Reliability (issue 4): fuzzing, sanitizers, crash safety, contention, disk trouble, secret hygiene.
+# Reliability: fuzzing, sanitizers, crash safety, contention, disk trouble, secret hygiene.
 # docs/RELIABILITY.md describes every target and what it measured.
 #
 #   make test    runs the fast versions (test-rel-*; about 3.5 minutes on 2 cores, builds included)

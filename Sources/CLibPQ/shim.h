@@ -2,7 +2,7 @@
    libtokenauth does not link it: it is loaded with dlopen on the first postgresql:// open, so that
    SQLite-only deployments need only libc, libsqlite3 and libcrypto. This header declares the
    table of the functions the PostgreSQL backend uses, filled from dlsym (Sources/TokenAuthCore/
-   Storage/LibPQ.swift). Only types and declarations live here; no code. */
+   Storage/PostgreSQL/LibPQ.swift). Only types and declarations live here; no code. */
 #if __has_include(<libpq-fe.h>)
 #include <libpq-fe.h>
 #else

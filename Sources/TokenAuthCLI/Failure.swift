@@ -1,7 +1,7 @@
 import TokenAuthCore
 
 /// The console's exit codes: one per status family, so that scripts can tell what went wrong
-/// without parsing the message. Documented in `tokenauth --help` and in the README.
+/// without parsing the message. Documented in `tokenauth --help` and in docs/cli.md.
 enum Exit {
     static let ok: Int32 = 0
     /// `scan`: at least one live token was found (for CI pipelines).

@@ -59,7 +59,7 @@ final class ConsoleTests: XCTestCase {
         let personal = try create(ws, ["--name", "laptop", "--kind", "personal", "--scopes", "tickets:write"], as: "alice")
         XCTAssertTrue(personal.token.hasPrefix("tkap_"))
 
-        // list: JSON parsed back, the table aligned with the columns of the issue.
+        // list: JSON parsed back, the table aligned with the columns of the product documents' list.
         let listed = try ws.run(["token", "list", "--json"]).array()
         XCTAssertEqual(Set(listed.compactMap { $0["id"] as? String }), [service.id, personal.id])
         let table = try ws.run(["token", "list"])

@@ -5,7 +5,7 @@
 #   static     GET /assets/console.css: the same server without a token check (HTTP stack alone)
 #   verify     GET /verify with a Bearer token and X-Required-Scopes (the library's check, counted)
 #   nginx      nginx auth_request -> /verify -> a static upstream (docs/console/gateways/nginx.conf)
-# To compare another gateway (e.g. the nginx module, once built), add a `measure NAME URL` line
+# To compare another gateway (e.g. the nginx module of `make nginx-module`), add a `measure NAME URL` line
 # below with its URL; every row is printed with its req/s ratio to "verify".
 set -euo pipefail
 BIN=${TOKENAUTH_BIN:?} DIR=${BENCH_DIR:?}

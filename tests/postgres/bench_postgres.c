@@ -1,4 +1,4 @@
-/* Benchmarks of the PostgreSQL backend (issue 7).
+/* Benchmarks of the PostgreSQL backend (docs/fleets.md).
  *
  * usage: bench_postgres PG_URI SQLITE_PATH [--revocations N] [--tokens N] [--ops N] [--runs N]
  *

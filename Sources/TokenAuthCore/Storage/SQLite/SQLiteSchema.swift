@@ -88,11 +88,12 @@ enum SQLiteSchema {
             digest BLOB
         );
         """,
-        // 3: fewer pages written per token creation (issue 5). AUTOINCREMENT rewrote the
-        // sqlite_sequence page on every insert; plain INTEGER PRIMARY KEYs take max(seq) + 1, which
-        // only differs after the newest row is deleted — never for the change log (pruned from its
-        // oldest end) nor the audit (never deleted), and only in tie order for tokens. audit_token is
-        // dropped: no query uses it (the audit query's optional filters always scan audit_at).
+        // 3: fewer pages written per token creation (docs/DECISIONS.md, "Storage"). AUTOINCREMENT
+        // rewrote the sqlite_sequence page on every insert; plain INTEGER PRIMARY KEYs take
+        // max(seq) + 1, which only differs after the newest row is deleted — never for the change
+        // log (pruned from its oldest end) nor the audit (never deleted), and only in tie order for
+        // tokens. audit_token is dropped: no query uses it (the audit query's optional filters
+        // always scan audit_at).
         // SQLite cannot drop AUTOINCREMENT in place, so the three tables are rebuilt (rowids kept).
         """
         CREATE TABLE tokens_v3(
@@ -149,8 +150,8 @@ enum SQLiteSchema {
         DROP TABLE changes;
         ALTER TABLE changes_v3 RENAME TO changes;
         """,
-        // 4: a token's row is found by its digest in one B-tree (issue 5: the first verification of
-        // a token reads half the pages). The rowid, `digest_key`, is the digest's first 8 bytes as a
+        // 4: a token's row is found by its digest in one B-tree (the first verification of a token
+        // reads half the pages). The rowid, `digest_key`, is the digest's first 8 bytes as a
         // big-endian signed integer; the UNIQUE index on the whole digest is dropped (the lookup
         // compares the whole digest in memory). `seq` stays the creation order that breaks ties of
         // created_at in listings, now a plain column. Rows are copied in key order, so pages are full.
