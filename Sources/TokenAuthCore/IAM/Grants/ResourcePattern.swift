@@ -59,20 +59,10 @@ public enum ResourcePattern {
 
     /// Whether every name `inner` covers is covered by `outer` (both well-formed patterns): `outer`
     /// has no more segments, and each is `*` or equal to `inner`'s — a `*` in `inner` needs a `*`
-    /// in `outer`.
+    /// in `outer`. That is `covers` with `inner` read as a name: its `*` segments are literal there,
+    /// equal only to an `*`, and a wildcard of `outer` matches them as any other segment.
     static func contains(_ outer: UnsafeRawBufferPointer, _ inner: UnsafeRawBufferPointer) -> Bool {
-        var o = 0
-        var i = 0
-        while o < outer.count {
-            guard i < inner.count else { return false }
-            let oEnd = segmentEnd(outer, from: o)
-            let iEnd = segmentEnd(inner, from: i)
-            let wildcard = oEnd - o == 1 && outer[o] == star
-            if !wildcard, !equal(outer, o, oEnd, inner, i, iEnd) { return false }
-            o = oEnd + 1
-            i = iEnd + 1
-        }
-        return true
+        covers(outer, name: inner)
     }
 
     /// `contains` for text.
