@@ -60,6 +60,13 @@ def issued_token(db: str) -> tokenauth.IssuedToken:
         return store.create_token("ci", "tickets:read", actor="alice")
 
 
+def project_42_token(store: tokenauth.Store) -> tokenauth.IssuedToken:
+    """A service token of member "lead" that reads the tickets of project 42 only
+    (``tickets:read@project/42``)."""
+    store.put_member("lead", "tickets:write@project/42 ManageServiceAccessTokens")
+    return store.create_token("p42", "tickets:read@project/42", kind="service", actor="lead")
+
+
 def bearer(secret: str) -> Dict[str, str]:
     """The request headers that present a token."""
     return {"Authorization": f"Bearer {secret}"}
@@ -173,6 +180,17 @@ def refusal_cases(store: tokenauth.Store) -> Dict[str, Refusal]:
 
 REFUSALS = ["missing", "malformed", "unknown", "revoked", "expired", "inactive", "owner_inactive",
             "forbidden", "rate_limited"]
+
+
+FORBIDDEN_BODY = {"success": False, "errors": ["Forbidden"], "data": None}
+INSUFFICIENT = 'Bearer realm="{realm}", error="insufficient_scope", scope="tickets:read"'
+
+
+def assert_bad_resource(status: int, headers: Mapping[str, str], body: Any) -> None:
+    """An ill-formed resource name: the library's INVALID_ARGUMENT, 400, its body, no challenge."""
+    assert status == Status.INVALID_ARGUMENT.http == 400
+    assert body == json.loads(tokenauth.error_json(Status.INVALID_ARGUMENT))
+    assert "WWW-Authenticate" not in headers
 
 
 def assert_refusal(case: Refusal, status: int, headers: Mapping[str, str], body: Any, realm: str) -> None:
