@@ -182,15 +182,37 @@ REFUSALS = ["missing", "malformed", "unknown", "revoked", "expired", "inactive",
             "forbidden", "rate_limited"]
 
 
-FORBIDDEN_BODY = {"success": False, "errors": ["Forbidden"], "data": None}
-INSUFFICIENT = 'Bearer realm="{realm}", error="insufficient_scope", scope="tickets:read"'
+def _body(response: Any) -> Any:
+    """A test client response's JSON body (Flask's ``get_json()``, httpx's and Django's ``json()``)."""
+    return response.get_json() if hasattr(response, "get_json") else response.json()
 
 
-def assert_bad_resource(status: int, headers: Mapping[str, str], body: Any) -> None:
-    """An ill-formed resource name: the library's INVALID_ARGUMENT, 400, its body, no challenge."""
-    assert status == Status.INVALID_ARGUMENT.http == 400
-    assert body == json.loads(tokenauth.error_json(Status.INVALID_ARGUMENT))
-    assert "WWW-Authenticate" not in headers
+def assert_reaches_project_42_only(store: tokenauth.Store, get: Callable[[str, Dict[str, str]], Any],
+                                   path: str, unnamed: str, realm: str) -> str:
+    """``get(path, headers)`` requests through a test client. A token scoped to project 42 passes on
+    ``path`` (with ``{project}``) for project 42, and is refused for project 43 (403, the library's
+    body, an insufficient_scope challenge) and on ``unnamed``, a route that names no resource.
+    Returns the token's id (one use, on project 42)."""
+    secret, token_id = project_42_token(store)
+    r = get(path.format(project=42), bearer(secret))
+    assert r.status_code == 200 and _body(r)["project"] == "42"
+    r = get(path.format(project=43), bearer(secret))
+    assert r.status_code == 403 and _body(r) == json.loads(tokenauth.error_json(Status.FORBIDDEN))
+    assert r.headers["WWW-Authenticate"] == f'Bearer realm="{realm}", error="insufficient_scope", scope="tickets:read"'
+    assert get(unnamed, bearer(secret)).status_code == 403
+    return token_id
+
+
+def assert_ill_formed_resource_is_400(store: tokenauth.Store, get: Callable[[Dict[str, str]], Any]) -> None:
+    """``get(headers)`` requests a route whose resource is ill-formed ("project/4 2") through a test
+    client, with a token and without: the library's INVALID_ARGUMENT either way, 400, its body, no
+    challenge."""
+    secret, _ = project_42_token(store)
+    for headers in (bearer(secret), {}):
+        r = get(headers)
+        assert r.status_code == Status.INVALID_ARGUMENT.http == 400
+        assert _body(r) == json.loads(tokenauth.error_json(Status.INVALID_ARGUMENT))
+        assert "WWW-Authenticate" not in r.headers
 
 
 def assert_refusal(case: Refusal, status: int, headers: Mapping[str, str], body: Any, realm: str) -> None:

@@ -16,8 +16,8 @@ pytest.importorskip("rest_framework")
 import django  # noqa: E402
 
 from conftest import (  # noqa: E402
-    FORBIDDEN_BODY, INSUFFICIENT, READER, REFUSALS, REPO, assert_bad_resource, assert_refusal, in_child,
-    project_42_token, refusal_cases,
+    READER, REFUSALS, REPO, assert_ill_formed_resource_is_400, assert_reaches_project_42_only, assert_refusal,
+    in_child, project_42_token, refusal_cases,
 )
 
 sys.path.insert(0, str(REPO / "bindings" / "python" / "examples" / "drf_project"))
@@ -101,6 +101,11 @@ def api(tmp_path: Any) -> Iterator[Tuple[tokenauth.Store, Client]]:
 
 def bearer(secret: str) -> dict:
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+def as_meta(headers: dict) -> dict:
+    """Request headers as Django's test client takes them (``HTTP_AUTHORIZATION=...``)."""
+    return {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
 
 
 def usage(store: tokenauth.Store, token_id: str) -> dict:
@@ -286,22 +291,15 @@ def test_a_worker_forked_with_the_store_open_refuses_to_use_it(api: Tuple[tokena
 
 def test_a_token_scoped_to_a_project_reaches_that_project_only(api: Tuple[tokenauth.Store, Client]) -> None:
     store, client = api
-    secret, token_id = project_42_token(store)
-    r = client.get("/api/projects/42/tickets/", **bearer(secret))
-    assert r.status_code == 200 and r.json()["project"] == "42"
-    r = client.get("/api/projects/43/tickets/", **bearer(secret))
-    assert r.status_code == 403 and r.json() == FORBIDDEN_BODY
-    assert r.headers["WWW-Authenticate"] == INSUFFICIENT.format(realm=REALM)
-    assert client.get("/api/tickets/", **bearer(secret)).status_code == 403  # no resource: refused
+    token_id = assert_reaches_project_42_only(
+        store, lambda path, headers: client.get(path, **as_meta(headers)), "/api/projects/{project}/tickets/",
+        "/api/tickets/", REALM)
     assert usage(store, token_id)["by_operation"] == {"GET /api/projects/<str:project_id>/tickets/": 1}
 
 
 def test_an_ill_formed_resource_is_400(api: Tuple[tokenauth.Store, Client]) -> None:
     store, client = api
-    secret, _ = project_42_token(store)
-    for headers in (bearer(secret), {}):
-        r = client.get("/api/projects/4%202/tickets/", **headers)
-        assert_bad_resource(r.status_code, r.headers, r.json())
+    assert_ill_formed_resource_is_400(store, lambda h: client.get("/api/projects/4%202/tickets/", **as_meta(h)))
 
 
 def test_get_required_resource(api: Tuple[tokenauth.Store, Client]) -> None:

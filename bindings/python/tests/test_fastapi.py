@@ -18,8 +18,8 @@ from tokenauth.contrib import Gateway  # noqa: E402
 from tokenauth.contrib.fastapi import TokenAuth  # noqa: E402
 
 from conftest import (  # noqa: E402
-    FORBIDDEN_BODY, INSUFFICIENT, READER, REFUSALS, assert_bad_resource, assert_refusal, bearer, load_example,
-    project_42_token, refusal_cases,
+    READER, REFUSALS, assert_ill_formed_resource_is_400, assert_reaches_project_42_only, assert_refusal, bearer,
+    load_example, project_42_token, refusal_cases,
 )
 
 REALM = "tickets"
@@ -154,15 +154,13 @@ def test_the_store_unavailable_is_503(tmp_path: Any) -> None:
     assert r.status_code == 503 and r.json()["errors"] == ["Service Unavailable"]
 
 
-def test_a_token_scoped_to_a_project_reaches_that_project_only(api: Tuple[tokenauth.Store, TestClient, Gateway]) -> None:
+def test_a_token_scoped_to_a_project_reaches_that_project_only(
+    api: Tuple[tokenauth.Store, TestClient, Gateway]
+) -> None:
     store, client, gateway = api
-    secret, token_id = project_42_token(store)
-    r = client.get("/api/projects/42/tickets", headers=bearer(secret))
-    assert r.status_code == 200 and r.json()["project"] == "42"
-    r = client.get("/api/projects/43/tickets", headers=bearer(secret))
-    assert r.status_code == 403 and r.json() == FORBIDDEN_BODY
-    assert r.headers["WWW-Authenticate"] == INSUFFICIENT.format(realm=REALM)
-    assert client.get("/api/tickets", headers=bearer(secret)).status_code == 403  # no resource: refused
+    token_id = assert_reaches_project_42_only(
+        store, lambda path, headers: client.get(path, headers=headers), "/api/projects/{project}/tickets",
+        "/api/tickets", REALM)
     gateway.flush()
     assert store.stats(token_id)["by_operation"] == {"GET /api/projects/{project_id}/tickets": 1}
     security = client.get("/openapi.json").json()["paths"]["/api/projects/{project_id}/tickets"]["get"]["security"]
@@ -171,10 +169,7 @@ def test_a_token_scoped_to_a_project_reaches_that_project_only(api: Tuple[tokena
 
 def test_an_ill_formed_resource_is_400(api: Tuple[tokenauth.Store, TestClient, Gateway]) -> None:
     store, client, _ = api
-    secret, _ = project_42_token(store)
-    for headers in (bearer(secret), {}):
-        r = client.get("/api/projects/4%202/tickets", headers=headers)
-        assert_bad_resource(r.status_code, r.headers, r.json())
+    assert_ill_formed_resource_is_400(store, lambda headers: client.get("/api/projects/4%202/tickets", headers=headers))
 
 
 def test_a_resource_callable_may_be_async(tmp_path: Any) -> None:

@@ -11,8 +11,8 @@ import tokenauth
 from tokenauth.contrib import Gateway
 from tokenauth.contrib.flask import Route, TokenAuthMiddleware
 
-from conftest import (INSUFFICIENT, READER, REFUSALS, assert_bad_resource, assert_refusal, bearer, in_child,
-                      issued_token, load_example, project_42_token, refusal_cases)
+from conftest import (READER, REFUSALS, assert_ill_formed_resource_is_400, assert_reaches_project_42_only,
+                      assert_refusal, bearer, in_child, issued_token, load_example, project_42_token, refusal_cases)
 
 pytest.importorskip("flask")
 
@@ -128,23 +128,16 @@ def test_a_worker_forked_with_the_store_open_answers_503(env: tuple) -> None:
 
 def test_a_token_scoped_to_a_project_reaches_that_project_only(env: tuple) -> None:
     store, client, gateway = env
-    secret, token_id = project_42_token(store)
-    r = client.get("/api/projects/42/tickets", headers=bearer(secret))
-    assert r.status_code == 200 and r.get_json()["project"] == "42"
-    r = client.get("/api/projects/43/tickets", headers=bearer(secret))
-    assert r.status_code == 403 and r.get_json() == FORBIDDEN
-    assert r.headers["WWW-Authenticate"] == INSUFFICIENT.format(realm="api")
-    assert client.get("/api/tickets", headers=bearer(secret)).status_code == 403  # no resource: refused
+    token_id = assert_reaches_project_42_only(
+        store, lambda path, headers: client.get(path, headers=headers), "/api/projects/{project}/tickets",
+        "/api/tickets", "api")
     gateway.flush()
     assert store.stats(token_id)["by_operation"] == {"GET /api/projects/{project}/tickets": 1}
 
 
 def test_an_ill_formed_resource_is_400(env: tuple) -> None:
     store, client, _ = env
-    secret, _ = project_42_token(store)
-    for headers in (bearer(secret), {}):
-        r = client.get("/api/projects/4%202/tickets", headers=headers)
-        assert_bad_resource(r.status_code, r.headers, r.get_json())
+    assert_ill_formed_resource_is_400(store, lambda headers: client.get("/api/projects/4%202/tickets", headers=headers))
 
 
 def test_a_resource_callable_gets_the_environ_and_the_placeholders(env: tuple) -> None:
