@@ -203,16 +203,18 @@ def assert_reaches_project_42_only(store: tokenauth.Store, get: Callable[[str, D
     return token_id
 
 
-def assert_ill_formed_resource_is_400(store: tokenauth.Store, get: Callable[[Dict[str, str]], Any]) -> None:
-    """``get(headers)`` requests a route whose resource is ill-formed ("project/4 2") through a test
-    client, with a token and without: the library's INVALID_ARGUMENT either way, 400, its body, no
-    challenge."""
+def assert_ill_formed_resource_is_400(store: tokenauth.Store, get: Callable[[str, Dict[str, str]], Any],
+                                      path: str) -> None:
+    """``get(path, headers)`` requests through a test client. On ``path`` (with ``{project}``) an
+    ill-formed project ("4 2", or "4", NUL, "2" from a URL's %00) is the library's INVALID_ARGUMENT,
+    with a token and without: 400, its body, no challenge."""
     secret, _ = project_42_token(store)
-    for headers in (bearer(secret), {}):
-        r = get(headers)
-        assert r.status_code == Status.INVALID_ARGUMENT.http == 400
-        assert _body(r) == json.loads(tokenauth.error_json(Status.INVALID_ARGUMENT))
-        assert "WWW-Authenticate" not in r.headers
+    for project in ("4%202", "4%002"):
+        for headers in (bearer(secret), {}):
+            r = get(path.format(project=project), headers)
+            assert r.status_code == Status.INVALID_ARGUMENT.http == 400, project
+            assert _body(r) == json.loads(tokenauth.error_json(Status.INVALID_ARGUMENT))
+            assert "WWW-Authenticate" not in r.headers
 
 
 def assert_refusal(case: Refusal, status: int, headers: Mapping[str, str], body: Any, realm: str) -> None:

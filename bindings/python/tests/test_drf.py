@@ -299,7 +299,8 @@ def test_a_token_scoped_to_a_project_reaches_that_project_only(api: Tuple[tokena
 
 def test_an_ill_formed_resource_is_400(api: Tuple[tokenauth.Store, Client]) -> None:
     store, client = api
-    assert_ill_formed_resource_is_400(store, lambda h: client.get("/api/projects/4%202/tickets/", **as_meta(h)))
+    assert_ill_formed_resource_is_400(
+        store, lambda path, headers: client.get(path, **as_meta(headers)), "/api/projects/{project}/tickets/")
 
 
 def test_get_required_resource(api: Tuple[tokenauth.Store, Client]) -> None:

@@ -169,7 +169,8 @@ def test_a_token_scoped_to_a_project_reaches_that_project_only(
 
 def test_an_ill_formed_resource_is_400(api: Tuple[tokenauth.Store, TestClient, Gateway]) -> None:
     store, client, _ = api
-    assert_ill_formed_resource_is_400(store, lambda headers: client.get("/api/projects/4%202/tickets", headers=headers))
+    assert_ill_formed_resource_is_400(
+        store, lambda path, headers: client.get(path, headers=headers), "/api/projects/{project}/tickets")
 
 
 def test_a_resource_callable_may_be_async(tmp_path: Any) -> None:

@@ -137,7 +137,8 @@ def test_a_token_scoped_to_a_project_reaches_that_project_only(env: tuple) -> No
 
 def test_an_ill_formed_resource_is_400(env: tuple) -> None:
     store, client, _ = env
-    assert_ill_formed_resource_is_400(store, lambda headers: client.get("/api/projects/4%202/tickets", headers=headers))
+    assert_ill_formed_resource_is_400(
+        store, lambda path, headers: client.get(path, headers=headers), "/api/projects/{project}/tickets")
 
 
 def test_a_resource_callable_gets_the_environ_and_the_placeholders(env: tuple) -> None:

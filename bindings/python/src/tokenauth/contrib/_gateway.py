@@ -173,6 +173,9 @@ class Gateway:
             store = self.store()
         except TokenAuthError as exc:
             return self.unavailable(exc)
+        if resource is not None and "\0" in resource:
+            # From a URL's %00: it cannot cross the C ABI, where the library's answer to it is this.
+            return self.refuse(Status.INVALID_ARGUMENT)
         raw = _header_bytes(authorization)
         verdict = store.verify(raw, required_scopes, resource=resource)
         if verdict.ok and verdict.rate_limit == 0:  # the common case, kept short
