@@ -247,6 +247,102 @@ void test_create_tokens(tokenauth::Store &s) {
     EXPECT_ERROR(TA_INVALID_ARGUMENT, s.create_tokens("carol", {{std::string_view("a\0b", 3), TA_KIND_PERSONAL, "tickets:read"}}));
 }
 
+void test_resources() {
+    auto s = tokenauth::Store::open(":memory:");
+    s.put_member("lead", "tickets:write@project/42 ManageServiceAccessTokens");
+    auto p42 = s.create_token("lead", {"jira sync p42", TA_KIND_SERVICE, "tickets:read@project/42"});
+    tokenauth::Verdict v = s.verify("Bearer " + p42.secret, "tickets:read", "project/42/tickets/7");
+    CHECK(v.ok() && v.token_id == p42.id);
+    CHECK(s.verify(p42.secret, "tickets:read", std::string("project/42")).ok());
+    v = s.verify(p42.secret, "tickets:read", "project/43/tickets/1");
+    CHECK(v.status == TA_FORBIDDEN && v.http_status == 403 && v.missing_scope == "tickets:read" &&
+          contains(v.message, "project/43"));
+    CHECK(s.require(p42.secret, "tickets:read", "project/42").subject == p42.id);
+    EXPECT_ERROR(TA_FORBIDDEN, s.require(p42.secret, "tickets:read", "project/43"));
+    // no resource: only grants on every resource count (fail closed)
+    CHECK(s.verify(p42.secret, "tickets:read").status == TA_FORBIDDEN);
+    CHECK(s.verify(p42.secret, "tickets:read", "").status == TA_FORBIDDEN);
+    CHECK(s.verify(p42.secret, "tickets:read", std::nullopt).status == TA_FORBIDDEN);
+    EXPECT_ERROR(TA_FORBIDDEN, s.require(p42.secret, "tickets:read"));
+    CHECK(s.verify(p42.secret).ok());
+    // an ill-formed resource: decided first, counted nowhere
+    v = s.verify(p42.secret, "tickets:read", "project/4 2");
+    CHECK(v.status == TA_INVALID_ARGUMENT && v.http_status == 400 && v.token_id.empty() &&
+          contains(v.message, "resource"));
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, s.require(p42.secret, "tickets:read", "project/*"));
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, (void)s.verify(p42.secret, "tickets:read", std::string_view("p\0x", 3)));
+    s.flush();
+    std::string st = s.stats_json(tokenauth::host, p42.id);
+    // six refusals above (FORBIDDEN); the three ill-formed resources are not among them
+    CHECK(contains(st, R"("denied_count":6)") && contains(st, R"("scopes_used":["tickets:read@project/42"])"));
+    // least privilege per grant
+    EXPECT_ERROR(TA_PERMISSION_DENIED, s.create_token("lead", {"wider", TA_KIND_SERVICE, "tickets:read@project/43"}));
+}
+
+void test_rate_limits() {
+    auto s = tokenauth::Store::open(":memory:");
+    CHECK(contains(s.rate_limit_info_json(), R"("policy":"handle")"));
+    EXPECT_ERROR(TA_CONFLICT, s.set_rate_limit_policy(TA_RATE_LIMIT_SHARED));
+    s.set_rate_limit_policy(TA_RATE_LIMIT_PER_HANDLE);
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, s.set_rate_limit_policy(static_cast<ta_rate_limit_policy>(7)));
+    s.put_member("alice", "tickets:read ManagePersonalAccessTokens");
+    auto limited = s.create_token("alice", {"rl", TA_KIND_PERSONAL, "tickets:read", 0, 5, 10000});
+    tokenauth::TokenRateLimit rl = s.token_rate_limit(limited.id);
+    CHECK(rl.limit == 5 && rl.window_ms == 10000 && !rl.unlimited());
+    auto free = s.create_token("alice", {"free", TA_KIND_PERSONAL, "tickets:read"});
+    rl = s.token_rate_limit(free.id);
+    CHECK(rl.limit == 0 && rl.window_ms == 0 && rl.unlimited());
+    EXPECT_ERROR(TA_NOT_FOUND, s.token_rate_limit("tok_nonexistent00000"));
+
+    // a file store shares each token's budget between its handles, unless a handle opts out
+    char path[] = "/tmp/tokenauth-cpp-rl-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0) close(fd);
+    std::remove(path);
+    {
+        auto one = tokenauth::Store::open(path);
+        auto two = tokenauth::Store::open(path);
+        auto own = tokenauth::Store::open(path);
+        own.set_rate_limit_policy(TA_RATE_LIMIT_PER_HANDLE);
+        std::string info = one.rate_limit_info_json();
+        CHECK(contains(info, R"("policy":"host")") && contains(info, std::string(path) + "-ratelimit"));
+        CHECK(contains(own.rate_limit_info_json(), R"("policy":"handle")"));
+        one.put_member("alice", "tickets:read ManagePersonalAccessTokens");
+        auto t = one.create_token("alice", {"ci", TA_KIND_PERSONAL, "tickets:read", 0, 2, 60000});
+        CHECK(one.verify(t.secret).ok() && one.verify(t.secret).ok());
+        CHECK(two.verify(t.secret).status == TA_RATE_LIMITED);
+        CHECK(own.verify(t.secret).ok());
+    }
+    for (const char *suffix : {"", "-wal", "-shm", "-ratelimit"}) std::remove((std::string(path) + suffix).c_str());
+}
+
+void test_console_helpers() {
+    auto s = tokenauth::Store::open(":memory:");
+    s.put_member("alice", "tickets:read ManagePersonalAccessTokens");
+    s.put_member("root", "admin");
+    auto a = s.create_token("alice", {"Nightly Sync", TA_KIND_PERSONAL, "tickets:read"});
+    auto b = s.create_token("alice", {"other", TA_KIND_PERSONAL, "tickets:read"});
+    std::string page = s.token_page_json("alice", "limit=1");
+    CHECK(contains(page, R"("tokens":[{)") && !contains(page, R"("next":null)"));
+    CHECK(contains(page, R"("actions":["rename","deactivate","revoke","rotate","delete"])"));
+    page = s.token_page_json("alice", std::nullopt, "nightly");
+    CHECK(contains(page, a.id) && !contains(page, b.id) && contains(page, R"("next":null)"));
+    CHECK(contains(s.token_page_json(), a.id));
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, s.token_page_json("alice", "limit=0"));
+    CHECK(s.token_actions_json("alice", a.id) ==
+          R"({"token_id":")" + a.id + R"(","actions":["rename","deactivate","revoke","rotate","delete"]})");
+    CHECK(!contains(s.token_actions_json("root", a.id), "rotate"));  // only the owner rotates
+    EXPECT_ERROR(TA_NOT_FOUND, s.token_actions_json("root", "tok_nonexistent00000"));
+    std::string rights = s.actor_rights_json("alice");
+    CHECK(contains(rights, R"("actor":"alice")") && contains(rights, R"("create":["personal"])") &&
+          contains(rights, R"("all_members":false)"));
+    CHECK(contains(s.actor_rights_json(), R"("actor":"system")"));
+    EXPECT_ERROR(TA_PERMISSION_DENIED, s.actor_rights_json("nobody"));
+    CHECK(contains(s.member_list_for_json("alice"), R"("id":"alice")") &&
+          !contains(s.member_list_for_json("alice"), R"("id":"root")"));
+    CHECK(s.member_list_for_json("root") == s.members_json() && s.member_list_for_json() == s.members_json());
+}
+
 void test_file_store() {
     char path[] = "/tmp/tokenauth-cpp-XXXXXX";
     int fd = mkstemp(path);
@@ -268,7 +364,7 @@ void test_file_store() {
     tokenauth::Config other;
     other.token_prefix = "zzz";
     EXPECT_ERROR(TA_CONFLICT, tokenauth::Store::open(path, other));
-    for (const char *suffix : {"", "-wal", "-shm"}) std::remove((std::string(path) + suffix).c_str());
+    for (const char *suffix : {"", "-wal", "-shm", "-ratelimit"}) std::remove((std::string(path) + suffix).c_str());
 }
 
 }  // namespace
@@ -281,6 +377,9 @@ int main() {
         test_members_and_scopes(s);
         test_tokens(s);
         test_create_tokens(s);
+        test_resources();
+        test_rate_limits();
+        test_console_helpers();
         test_file_store();
     } catch (const std::exception &e) {
         ++failed;

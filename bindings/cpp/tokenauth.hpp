@@ -6,6 +6,8 @@
 //   auto many = store.create_tokens(tokenauth::host, {{"a", TA_KIND_SERVICE, "tickets:read"}, …});
 //   tokenauth::Verdict v = store.verify(authorization_header, "tickets:read");
 //   if (!v) respond(v.http_status, tokenauth::error_json(v.status), v.retry_after_seconds());
+//   // a token holding tickets:read@project/42 passes here for project 42 only:
+//   v = store.verify(authorization_header, "tickets:read", "project/42/tickets/7");
 //
 // - Store is RAII and move-only: the destructor calls ta_close exactly once.
 // - Strings the library allocates are owned by a small RAII holder and released with ta_free,
@@ -18,6 +20,8 @@
 //   verify() never throws for a denial: it returns the Verdict; require() throws instead.
 // - Names, HTTP statuses and JSON bodies are asked of the library (ta_status_name,
 //   ta_status_http, ta_error_json), never copied here.
+// - Every function of the header has a method; those returning JSON end in _json and return the
+//   library's text as is (parse it with the JSON library of your choice).
 #ifndef TOKENAUTH_HPP
 #define TOKENAUTH_HPP
 
@@ -212,6 +216,15 @@ struct Issued {
     std::string id;
 };
 
+/// A token's stored rate limit (ta_token_rate_limit): `limit` requests per `window_ms`, both 0 for
+/// an unlimited token. It never changes for a given token, so it may be kept.
+struct TokenRateLimit {
+    uint32_t limit = 0;
+    uint32_t window_ms = 0;
+
+    bool unlimited() const noexcept { return limit == 0; }
+};
+
 /// One open token database (ta_store *). Move-only; closed by the destructor.
 class Store {
 public:
@@ -254,6 +267,18 @@ public:
     void set_clock(int64_t now_ms) { ta_set_clock(live(), now_ms); }
     /// ta_set_index_limit: bounds this handle's verification index (0 turns it off).
     void set_index_limit(std::size_t max_tokens) { detail::check(ta_set_index_limit(live(), max_tokens)); }
+    /// ta_set_rate_limit_policy: how this handle's rate limits are shared from now on (call it
+    /// right after open: buckets do not carry over). TA_RATE_LIMIT_SHARED (the default of a file
+    /// store): one bucket per token for every process of the host that opens the same file, one
+    /// budget for a whole fleet on PostgreSQL; TA_RATE_LIMIT_PER_HANDLE: buckets of this handle
+    /// alone. Throws TA_CONFLICT for SHARED on a ":memory:" store, TA_INVALID_ARGUMENT for a value
+    /// the library does not know.
+    void set_rate_limit_policy(ta_rate_limit_policy policy) {
+        detail::check(ta_set_rate_limit_policy(live(), policy));
+    }
+    /// ta_rate_limit_info: the policy in force and its buckets, as JSON: {"policy": "host" |
+    /// "fleet" | "handle", "table", "slots", "buckets_in_use", "unshared_verifications", "problem"}.
+    std::string rate_limit_info_json() { return json([&](char **o) { return ta_rate_limit_info(live(), o); }); }
 
     // -- scopes and members
     void define_scope(std::string_view scope, std::optional<std::string_view> implies = std::nullopt,
@@ -346,25 +371,79 @@ public:
         return json([&](char **o) { return ta_token_get(live(), a.get(), t.get(), o); });
     }
 
+    // -- consoles over large stores
+    /// ta_token_page: one page of the tokens the actor can see, newest first, as JSON {"tokens",
+    /// "next", "scanned", "as_of", "usage_flush_ms"}; each token has "actions". `query`: the filters
+    /// of list_tokens_json plus after=ID (the previous page's "next"), limit=N (1..1000, default 50)
+    /// and usage_days=N (0..90); `name_contains` keeps the names containing it, ignoring case.
+    std::string token_page_json(Actor actor = host, std::optional<std::string_view> query = std::nullopt,
+                                std::optional<std::string_view> name_contains = std::nullopt) {
+        detail::OptCStr a(actor, "actor"), q(query, "query"), n(name_contains, "name_contains");
+        return json([&](char **o) { return ta_token_page(live(), a.get(), q.get(), n.get(), o); });
+    }
+    /// ta_token_actions: what the actor may do with one token it can see now, as JSON
+    /// {"token_id", "actions": [...]}. Throws TA_NOT_FOUND as get_token_json.
+    std::string token_actions_json(Actor actor, std::string_view token_id) {
+        detail::OptCStr a(actor, "actor");
+        detail::CStr t(token_id, "token_id");
+        return json([&](char **o) { return ta_token_actions(live(), a.get(), t.get(), o); });
+    }
+    /// ta_actor_rights: what the actor (host: "system") may do in general, as JSON {"actor",
+    /// "create", "grantable_scopes", "audit", "all_members"}. Throws TA_PERMISSION_DENIED for an
+    /// actor that is not an active member.
+    std::string actor_rights_json(Actor actor = host) {
+        detail::OptCStr a(actor, "actor");
+        return json([&](char **o) { return ta_actor_rights(live(), a.get(), o); });
+    }
+    /// ta_member_list_for: the members the actor may see, as members_json has them: every member
+    /// for an admin or the host, otherwise the actor alone.
+    std::string member_list_for_json(Actor actor = host) {
+        detail::OptCStr a(actor, "actor");
+        return json([&](char **o) { return ta_member_list_for(live(), a.get(), o); });
+    }
+
     // -- the hot path
-    /// ta_verify_n: a bare token or a whole Authorization value, any bytes. Never throws for a
-    /// denial (only for a NUL inside required_scopes, or a closed Store).
-    Verdict verify(std::string_view credential, std::string_view required_scopes = {}) const {
+    /// ta_verify_n: a bare token or a whole Authorization value, any bytes, against the
+    /// space-separated `required_scopes` (empty: any valid token). Never throws for a denial (only
+    /// for a NUL inside required_scopes or resource, or a closed Store).
+    ///
+    /// With a `resource` (ta_verify_resource_n), the entity the request touches
+    /// ("project/42/tickets/7"), for tokens whose grants are scoped to resources
+    /// ("tickets:read@project/42"): a required scope is in force when the token holds it on every
+    /// resource, or through a grant whose pattern covers `resource`. Without one (std::nullopt, or
+    /// ""), only grants on every resource count, so a token holding only qualified grants is
+    /// TA_FORBIDDEN. An ill-formed resource name is TA_INVALID_ARGUMENT (400), decided before the
+    /// token is looked at and counted nowhere; a TA_FORBIDDEN verdict's message names the resource.
+    Verdict verify(std::string_view credential, std::string_view required_scopes = {},
+                   std::optional<std::string_view> resource = std::nullopt) const {
         detail::CStr r(required_scopes, "required_scopes");
+        detail::OptCStr res(resource, "resource");
+        const char *scopes = required_scopes.empty() ? nullptr : r.get();
         ta_verdict v;
-        ta_status st = ta_verify_n(live(), credential.data(), credential.size(),
-                                   required_scopes.empty() ? nullptr : r.get(), &v);
+        ta_status st = resource ? ta_verify_resource_n(live(), credential.data(), credential.size(), scopes,
+                                                       res.get(), &v)
+                                : ta_verify_n(live(), credential.data(), credential.size(), scopes, &v);
         return Verdict(v, st == TA_OK ? std::string() : last_error());
     }
     /// verify(), throwing the denial as an Error.
-    Verdict require(std::string_view credential, std::string_view required_scopes = {}) const {
-        Verdict v = verify(credential, required_scopes);
+    Verdict require(std::string_view credential, std::string_view required_scopes = {},
+                    std::optional<std::string_view> resource = std::nullopt) const {
+        Verdict v = verify(credential, required_scopes, resource);
         v.raise_for_status();
         return v;
     }
     void record_usage(std::string_view token_id, std::string_view operation, int http_status) {
         detail::CStr t(token_id, "token_id"), o(operation, "operation");
         detail::check(ta_record_usage(live(), t.get(), o.get(), http_status));
+    }
+    /// ta_token_rate_limit: the limit stored with a token, for a RateLimit-Policy header (the
+    /// Verdict carries the limit but not its window). One read: it neither flushes usage nor waits
+    /// for a writer. Throws TA_NOT_FOUND for an unknown id.
+    TokenRateLimit token_rate_limit(std::string_view token_id) const {
+        detail::CStr t(token_id, "token_id");
+        TokenRateLimit limit;
+        detail::check(ta_token_rate_limit(live(), t.get(), &limit.limit, &limit.window_ms));
+        return limit;
     }
 
     // -- oversight

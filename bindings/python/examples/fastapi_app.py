@@ -44,6 +44,13 @@ def create_app(store: Union[str, Gateway]) -> FastAPI:
             raise HTTPException(404, "no such ticket")
         return {"data": found[0]}
 
+    # A token holding tickets:read@project/42 passes here for project 42 only.
+    @app.get("/api/projects/{project_id}/tickets")
+    def project_tickets(
+        project_id: str, verdict: Verdict = Security(auth.for_resource("project/{project_id}"), scopes=["tickets:read"])
+    ) -> Dict[str, Any]:
+        return {"project": project_id, "subject": verdict.subject, "data": []}
+
     @app.post("/api/tickets", status_code=201)
     def create_ticket(body: NewTicket, verdict: Verdict = Security(auth, scopes=["tickets:write"])) -> Dict[str, Any]:
         ticket = {"id": len(tickets) + 1, "title": body.title, "created_by": verdict.subject}

@@ -1,7 +1,8 @@
 """A small Flask app guarded by tokenauth.contrib.flask's WSGI middleware.
 
 Each route maps to the scopes it requires ("GET /api/tickets" -> "tickets:read"; a pattern ending
-in "*" matches a prefix); routes not in the map are refused (404). See docs/python.md.
+in "*" matches a prefix), or to a Route naming the resource too, for tokens scoped to resources
+("tickets:read@project/42"); routes not in the map are refused (404). See docs/python.md.
 
 Run it (with the tokenauth wheel installed):
     python3 bindings/python/examples/flask_app.py --db /tmp/flask-tokens.db --issue-demo-token
@@ -15,18 +16,20 @@ from typing import Any, Dict, Mapping, Union
 
 import tokenauth
 from tokenauth.contrib import Gateway
-from tokenauth.contrib.flask import VERDICT_KEY, TokenAuthMiddleware
+from tokenauth.contrib.flask import VERDICT_KEY, Route, TokenAuthMiddleware
 
-ROUTES: Dict[str, str] = {
+ROUTES: Dict[str, Union[str, Route]] = {
     "GET /api/tickets": "tickets:read",
     "GET /api/tickets/*": "tickets:read",
     "POST /api/tickets": "tickets:write",
     "GET /api/assets": "assets:read",
     "DELETE /api/users/*": "users:write",
+    # {project} matches one path segment; a token holding tickets:read@project/42 passes for 42 only
+    "GET /api/projects/{project}/tickets": Route("tickets:read", resource="project/{project}"),
 }
 
 
-def create_app(store: Union[str, Gateway], routes: Mapping[str, str] = ROUTES) -> Any:
+def create_app(store: Union[str, Gateway], routes: Mapping[str, Union[str, Route]] = ROUTES) -> Any:
     """The Flask app, its WSGI callable wrapped by the middleware (``store``: the database path,
     or a Gateway)."""
     from flask import Flask, jsonify, request
@@ -57,6 +60,11 @@ def create_app(store: Union[str, Gateway], routes: Mapping[str, str] = ROUTES) -
                   "created_by": verdict.subject}
         tickets.append(ticket)
         return jsonify(success=True, errors=[], data=ticket), 201
+
+    @app.get("/api/projects/<project>/tickets")
+    def project_tickets(project: str) -> Any:
+        return jsonify(success=True, errors=[], data=[], project=project,
+                       subject=request.headers.get("X-Token-Subject"))
 
     @app.get("/api/assets")
     def list_assets() -> Any:

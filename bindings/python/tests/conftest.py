@@ -60,6 +60,13 @@ def issued_token(db: str) -> tokenauth.IssuedToken:
         return store.create_token("ci", "tickets:read", actor="alice")
 
 
+def project_42_token(store: tokenauth.Store) -> tokenauth.IssuedToken:
+    """A service token of member "lead" that reads the tickets of project 42 only
+    (``tickets:read@project/42``)."""
+    store.put_member("lead", "tickets:write@project/42 ManageServiceAccessTokens")
+    return store.create_token("p42", "tickets:read@project/42", kind="service", actor="lead")
+
+
 def bearer(secret: str) -> Dict[str, str]:
     """The request headers that present a token."""
     return {"Authorization": f"Bearer {secret}"}
@@ -173,6 +180,41 @@ def refusal_cases(store: tokenauth.Store) -> Dict[str, Refusal]:
 
 REFUSALS = ["missing", "malformed", "unknown", "revoked", "expired", "inactive", "owner_inactive",
             "forbidden", "rate_limited"]
+
+
+def _body(response: Any) -> Any:
+    """A test client response's JSON body (Flask's ``get_json()``, httpx's and Django's ``json()``)."""
+    return response.get_json() if hasattr(response, "get_json") else response.json()
+
+
+def assert_reaches_project_42_only(store: tokenauth.Store, get: Callable[[str, Dict[str, str]], Any],
+                                   path: str, unnamed: str, realm: str) -> str:
+    """``get(path, headers)`` requests through a test client. A token scoped to project 42 passes on
+    ``path`` (with ``{project}``) for project 42, and is refused for project 43 (403, the library's
+    body, an insufficient_scope challenge) and on ``unnamed``, a route that names no resource.
+    Returns the token's id (one use, on project 42)."""
+    secret, token_id = project_42_token(store)
+    r = get(path.format(project=42), bearer(secret))
+    assert r.status_code == 200 and _body(r)["project"] == "42"
+    r = get(path.format(project=43), bearer(secret))
+    assert r.status_code == 403 and _body(r) == json.loads(tokenauth.error_json(Status.FORBIDDEN))
+    assert r.headers["WWW-Authenticate"] == f'Bearer realm="{realm}", error="insufficient_scope", scope="tickets:read"'
+    assert get(unnamed, bearer(secret)).status_code == 403
+    return token_id
+
+
+def assert_ill_formed_resource_is_400(store: tokenauth.Store, get: Callable[[str, Dict[str, str]], Any],
+                                      path: str) -> None:
+    """``get(path, headers)`` requests through a test client. On ``path`` (with ``{project}``) an
+    ill-formed project ("4 2", or "4", NUL, "2" from a URL's %00) is the library's INVALID_ARGUMENT,
+    with a token and without: 400, its body, no challenge."""
+    secret, _ = project_42_token(store)
+    for project in ("4%202", "4%002"):
+        for headers in (bearer(secret), {}):
+            r = get(path.format(project=project), headers)
+            assert r.status_code == Status.INVALID_ARGUMENT.http == 400, project
+            assert _body(r) == json.loads(tokenauth.error_json(Status.INVALID_ARGUMENT))
+            assert "WWW-Authenticate" not in r.headers
 
 
 def assert_refusal(case: Refusal, status: int, headers: Mapping[str, str], body: Any, realm: str) -> None:

@@ -85,3 +85,26 @@ def test_every_store_call_is_there(tmp_path: Any) -> None:
             store.verify(secret)
 
     anyio.run(main)
+
+
+def test_resources_rate_limits_and_console_helpers(tmp_path: Any) -> None:
+    async def main() -> None:
+        async with await AsyncStore.open(str(tmp_path / "t.db")) as store:
+            await store.set_rate_limit_policy("per_handle")
+            assert (await store.rate_limit_info())["policy"] == "handle"
+            await store.put_member("lead", "tickets:read@project/42 ManageServiceAccessTokens")
+            secret, token_id = await store.create_token(
+                "p42", "tickets:read@project/42", kind="service", actor="lead", rate_limit=9)
+            assert store.verify(secret, "tickets:read", resource="project/42/tickets/1").ok  # inline
+            assert not store.verify(secret, "tickets:read", resource="project/43").ok
+            assert not store.verify(secret, "tickets:read").ok
+            with pytest.raises(tokenauth.Forbidden):
+                store.require(secret, "tickets:read", resource="project/43")
+            assert store.require(secret, "tickets:read", resource="project/42").token_id == token_id
+            assert store.token_rate_limit(token_id) == (9, 60_000)  # inline
+            assert [t["id"] for t in (await store.token_page(actor="lead"))["tokens"]] == [token_id]
+            assert "revoke" in (await store.token_actions(token_id, actor="lead"))["actions"]
+            assert (await store.actor_rights("lead"))["create"] == ["service"]
+            assert [m["id"] for m in await store.member_list_for("lead")] == ["lead"]
+
+    anyio.run(main)

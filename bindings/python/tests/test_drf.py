@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Any, Iterator, Tuple
+from typing import Any, Iterator, Optional, Tuple
 
 import pytest
 
@@ -15,7 +15,10 @@ pytest.importorskip("rest_framework")
 
 import django  # noqa: E402
 
-from conftest import READER, REFUSALS, REPO, assert_refusal, in_child, refusal_cases  # noqa: E402
+from conftest import (  # noqa: E402
+    READER, REFUSALS, REPO, assert_ill_formed_resource_is_400, assert_reaches_project_42_only, assert_refusal,
+    in_child, project_42_token, refusal_cases,
+)
 
 sys.path.insert(0, str(REPO / "bindings" / "python" / "examples" / "drf_project"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tickets.settings")
@@ -54,10 +57,33 @@ class ReadOnlyDeclared(APIView):
         return Response(status=204)
 
 
+class ProjectSearch(APIView):
+    """Names its resource from the query string, through get_required_resource."""
+
+    required_scopes = ["tickets:read"]
+
+    def get_required_resource(self, request: Any) -> Optional[str]:
+        project = request.query_params.get("project")
+        return f"project/{project}" if project else None
+
+    def get(self, request: Any) -> Response:
+        return Response({"token": request.auth.token_id})
+
+
+class MisnamedResource(APIView):
+    required_scopes = ["tickets:read"]
+    required_resource = "project/{project_id}"  # the URL's kwarg is "pk"
+
+    def get(self, request: Any, pk: int) -> Response:
+        return Response({})
+
+
 urlpatterns = [
     path("", include("tickets.urls")),
     path("test/undeclared", Undeclared.as_view()),
     path("test/read-only", ReadOnlyDeclared.as_view()),
+    path("test/search", ProjectSearch.as_view()),
+    path("test/misnamed/<int:pk>", MisnamedResource.as_view()),
 ]
 
 
@@ -75,6 +101,11 @@ def api(tmp_path: Any) -> Iterator[Tuple[tokenauth.Store, Client]]:
 
 def bearer(secret: str) -> dict:
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+def as_meta(headers: dict) -> dict:
+    """Request headers as Django's test client takes them (``HTTP_AUTHORIZATION=...``)."""
+    return {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
 
 
 def usage(store: tokenauth.Store, token_id: str) -> dict:
@@ -256,3 +287,32 @@ def test_a_worker_forked_with_the_store_open_refuses_to_use_it(api: Tuple[tokena
     assert drf.gateway().store() is inherited
     store.revoke(token_id)
     assert client.get("/api/tickets/", **bearer(secret)).status_code == 401
+
+
+def test_a_token_scoped_to_a_project_reaches_that_project_only(api: Tuple[tokenauth.Store, Client]) -> None:
+    store, client = api
+    token_id = assert_reaches_project_42_only(
+        store, lambda path, headers: client.get(path, **as_meta(headers)), "/api/projects/{project}/tickets/",
+        "/api/tickets/", REALM)
+    assert usage(store, token_id)["by_operation"] == {"GET /api/projects/<str:project_id>/tickets/": 1}
+
+
+def test_an_ill_formed_resource_is_400(api: Tuple[tokenauth.Store, Client]) -> None:
+    store, client = api
+    assert_ill_formed_resource_is_400(
+        store, lambda path, headers: client.get(path, **as_meta(headers)), "/api/projects/{project}/tickets/")
+
+
+def test_get_required_resource(api: Tuple[tokenauth.Store, Client]) -> None:
+    store, client = api
+    secret, token_id = project_42_token(store)
+    assert client.get("/test/search?project=42", **bearer(secret)).json() == {"token": token_id}
+    assert client.get("/test/search?project=43", **bearer(secret)).status_code == 403
+    assert client.get("/test/search", **bearer(secret)).status_code == 403
+
+
+def test_a_template_naming_a_missing_kwarg_is_a_configuration_error(api: Tuple[tokenauth.Store, Client]) -> None:
+    store, client = api
+    secret, _ = project_42_token(store)
+    with pytest.raises(LookupError, match=r"\{project_id\}.*\['pk'\]"):
+        client.get("/test/misnamed/1", **bearer(secret))

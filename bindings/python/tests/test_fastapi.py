@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterator, Tuple
+from typing import Any, Iterator, Optional, Tuple
 
 import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
-from fastapi import FastAPI, Security  # noqa: E402
+from fastapi import FastAPI, Request, Security  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 import tokenauth  # noqa: E402
 from tokenauth.contrib import Gateway  # noqa: E402
 from tokenauth.contrib.fastapi import TokenAuth  # noqa: E402
 
-from conftest import READER, REFUSALS, assert_refusal, bearer, load_example, refusal_cases  # noqa: E402
+from conftest import (  # noqa: E402
+    READER, REFUSALS, assert_ill_formed_resource_is_400, assert_reaches_project_42_only, assert_refusal, bearer,
+    load_example, project_42_token, refusal_cases,
+)
 
 REALM = "tickets"
 example = load_example("fastapi_app.py")
@@ -149,3 +152,70 @@ def test_the_store_unavailable_is_503(tmp_path: Any) -> None:
     with TestClient(app) as client:
         r = client.get("/api/tickets", headers={"Authorization": "Bearer x"})
     assert r.status_code == 503 and r.json()["errors"] == ["Service Unavailable"]
+
+
+def test_a_token_scoped_to_a_project_reaches_that_project_only(
+    api: Tuple[tokenauth.Store, TestClient, Gateway]
+) -> None:
+    store, client, gateway = api
+    token_id = assert_reaches_project_42_only(
+        store, lambda path, headers: client.get(path, headers=headers), "/api/projects/{project}/tickets",
+        "/api/tickets", REALM)
+    gateway.flush()
+    assert store.stats(token_id)["by_operation"] == {"GET /api/projects/{project_id}/tickets": 1}
+    security = client.get("/openapi.json").json()["paths"]["/api/projects/{project_id}/tickets"]["get"]["security"]
+    assert security == [{"tokenauth": ["tickets:read"]}]  # the same scheme
+
+
+def test_an_ill_formed_resource_is_400(api: Tuple[tokenauth.Store, TestClient, Gateway]) -> None:
+    store, client, _ = api
+    assert_ill_formed_resource_is_400(
+        store, lambda path, headers: client.get(path, headers=headers), "/api/projects/{project}/tickets")
+
+
+def test_a_resource_callable_may_be_async(tmp_path: Any) -> None:
+    db = str(tmp_path / "t.db")
+    seen = []
+
+    async def project_of(request: Request) -> Optional[str]:
+        seen.append(request.url.path)
+        project = request.query_params.get("project")
+        return f"project/{project}" if project else None
+
+    auth = TokenAuth(db, resource=project_of)
+    app = FastAPI()
+    auth.install(app)
+
+    @app.get("/search")
+    def search(verdict: tokenauth.Verdict = Security(auth, scopes=["tickets:read"])) -> dict:
+        return {"id": verdict.token_id}
+
+    @app.get("/p/{project}")
+    def other(verdict: tokenauth.Verdict = Security(auth.for_resource(lambda r: "project/" + r.path_params["project"]),
+                                                    scopes=["tickets:read"])) -> dict:
+        return {}
+
+    with tokenauth.Store.open(db) as store, TestClient(app) as client:
+        secret, token_id = project_42_token(store)
+        assert client.get("/search?project=42", headers=bearer(secret)).json() == {"id": token_id}
+        assert client.get("/search?project=43", headers=bearer(secret)).status_code == 403
+        assert client.get("/search", headers=bearer(secret)).status_code == 403
+        assert client.get("/p/42", headers=bearer(secret)).status_code == 200
+        assert client.get("/p/43", headers=bearer(secret)).status_code == 403
+    assert seen == ["/search"] * 3
+    assert auth.resource is project_of  # for_resource made a copy
+    auth.gateway.close()
+
+
+def test_a_template_naming_a_missing_parameter_is_a_configuration_error(tmp_path: Any) -> None:
+    auth = TokenAuth(str(tmp_path / "t.db"), resource="project/{project_id}")
+    app = FastAPI()
+    auth.install(app)
+
+    @app.get("/p/{id}")
+    def p(verdict: tokenauth.Verdict = Security(auth, scopes=["tickets:read"])) -> dict:
+        return {}
+
+    with TestClient(app) as client, pytest.raises(LookupError, match=r"\{project_id\}.*\['id'\]"):
+        client.get("/p/42", headers={"Authorization": "Bearer x"})
+    auth.gateway.close()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, Tuple
+from typing import Any, Iterator, Optional, Tuple
 
 import pytest
 
 import tokenauth
 from tokenauth.contrib import Gateway
+from tokenauth.contrib.flask import Route, TokenAuthMiddleware
 
-from conftest import READER, REFUSALS, assert_refusal, bearer, in_child, issued_token, load_example, refusal_cases
+from conftest import (READER, REFUSALS, assert_ill_formed_resource_is_400, assert_reaches_project_42_only,
+                      assert_refusal, bearer, in_child, issued_token, load_example, project_42_token, refusal_cases)
 
 pytest.importorskip("flask")
 
@@ -122,3 +124,59 @@ def test_a_worker_forked_with_the_store_open_answers_503(env: tuple) -> None:
     assert client.get("/api/tickets", headers=bearer(secret)).status_code == 200
     assert in_child(lambda: client.get("/api/tickets", headers=bearer(secret)).status_code) == 503
     assert client.get("/api/tickets", headers=bearer(secret)).status_code == 200
+
+
+def test_a_token_scoped_to_a_project_reaches_that_project_only(env: tuple) -> None:
+    store, client, gateway = env
+    token_id = assert_reaches_project_42_only(
+        store, lambda path, headers: client.get(path, headers=headers), "/api/projects/{project}/tickets",
+        "/api/tickets", "api")
+    gateway.flush()
+    assert store.stats(token_id)["by_operation"] == {"GET /api/projects/{project}/tickets": 1}
+
+
+def test_an_ill_formed_resource_is_400(env: tuple) -> None:
+    store, client, _ = env
+    assert_ill_formed_resource_is_400(
+        store, lambda path, headers: client.get(path, headers=headers), "/api/projects/{project}/tickets")
+
+
+def test_a_resource_callable_gets_the_environ_and_the_placeholders(env: tuple) -> None:
+    store, _, _ = env
+    secret, _ = project_42_token(store)
+    seen = []
+
+    def resource(environ: dict, params: dict) -> Optional[str]:
+        seen.append((environ["PATH_INFO"], params))
+        return None if params["project"] == "all" else f"project/{params['project']}"
+
+    routes = {"GET /api/projects/{project}/tickets": Route("tickets:read", resource=resource)}
+    gateway = Gateway(store.path)
+    client = example.create_app(gateway, routes).test_client()
+    assert client.get("/api/projects/42/tickets", headers=bearer(secret)).status_code == 200
+    assert client.get("/api/projects/all/tickets", headers=bearer(secret)).status_code == 403
+    gateway.close()
+    assert seen == [("/api/projects/42/tickets", {"project": "42"}), ("/api/projects/all/tickets", {"project": "all"})]
+
+
+def test_routes_with_placeholders_and_prefixes() -> None:
+    routes = {
+        "GET /api/tickets/*": "a",
+        "GET /api/tickets/{id}": Route("b", "ticket/{id}"),
+        "GET /api/tickets/{id}/*": "c",
+        "GET /api/tickets/new": "d",
+        "GET /api/{kind}/{id}": "e",
+    }
+    mw = TokenAuthMiddleware(lambda e, s: [], ":memory:", routes)
+    assert mw.match("GET", "/api/tickets/new")[:2] == (Route("d"), "GET /api/tickets/new")
+    assert mw.match("GET", "/api/tickets/7") == (Route("b", "ticket/{id}"), "GET /api/tickets/{id}", {"id": "7"})
+    assert mw.match("HEAD", "/api/tickets/7/notes")[1:] == ("GET /api/tickets/{id}/*", {"id": "7"})
+    assert mw.match("GET", "/api/tickets/")[1] == "GET /api/tickets/*"
+    assert mw.match("GET", "/api/assets/9")[1:] == ("GET /api/{kind}/{id}", {"kind": "assets", "id": "9"})
+    assert mw.match("GET", "/api/assets/9/x") is None and mw.match("POST", "/api/tickets/7") is None
+    for bad in ({"GET /p/{a}/{a}": "s"},
+                {"GET /p/{a}": Route("s", "project/{b}")},
+                {"GET /p": Route("s", "project/{b}")},
+                {"GET /p/{a}": Route("s", "project/{a.b}")}):
+        with pytest.raises(ValueError):
+            TokenAuthMiddleware(lambda e, s: [], ":memory:", bad)

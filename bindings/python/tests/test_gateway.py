@@ -13,10 +13,10 @@ import pytest
 
 import tokenauth
 from tokenauth import Status
-from tokenauth.contrib import Gateway, scopes_for_method
+from tokenauth.contrib import Gateway, ResourceTemplate, scopes_for_method
 from tokenauth.contrib._gateway import OPERATION_MAX, as_gateway
 
-from conftest import READER, in_child, issued_token
+from conftest import READER, in_child, issued_token, project_42_token
 
 
 def test_scopes_for_method() -> None:
@@ -169,3 +169,32 @@ def test_a_child_forked_with_the_store_open_answers_503(tmp_path: Any, caplog: A
     assert in_child(child) == (503, True)
     assert gateway.store() is parent and gateway.check("Bearer " + secret).ok
     gateway.close()
+
+
+def test_check_on_a_resource() -> None:
+    gateway = Gateway(":memory:")
+    secret, _ = project_42_token(gateway.store())
+    header = "Bearer " + secret
+    assert gateway.check(header, "tickets:read", resource="project/42/tickets/7").ok
+    refused = gateway.check(header, "tickets:read", resource="project/43")
+    assert refused.status == 403 and refused.headers["WWW-Authenticate"].endswith('scope="tickets:read"')
+    assert "project/43" in refused.verdict.message
+    assert gateway.check(header, "tickets:read").status == 403
+    bad = gateway.check(header, "tickets:read", resource="project/4 2")
+    assert bad.status == 400 and bad.verdict.status == Status.INVALID_ARGUMENT and not bad.headers
+    gateway.close()
+
+
+def test_resource_templates() -> None:
+    t = ResourceTemplate("project/{project_id}/tickets/{ticket_id}")
+    assert t.fields == ("project_id", "ticket_id")
+    assert t.fill({"project_id": 42, "ticket_id": "7", "other": 1}) == "project/42/tickets/7"
+    assert ResourceTemplate("site/{{x}}").fill({}) == "site/{x}"  # literal braces: the library judges
+    assert ResourceTemplate("project/42").fields == ()
+    with pytest.raises(LookupError, match="ticket_id"):
+        t.fill({"project_id": 42})
+    for bad in ("p/{a.b}", "p/{a[0]}", "p/{a!r}", "p/{a:>3}", "p/{}", "p/{0}", "p/{a"):
+        with pytest.raises(ValueError):
+            ResourceTemplate(bad)
+    with pytest.raises(TypeError):
+        ResourceTemplate(b"p/{a}")  # type: ignore[arg-type]

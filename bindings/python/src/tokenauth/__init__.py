@@ -45,6 +45,7 @@ from ._errors import (
     status_name,
 )
 from ._native import BATCH_MAX, LibraryNotFoundError
+from ._ratelimit import RateLimitPolicy, TokenRateLimit
 from ._store import IssuedToken, Store, TokenSpec
 from ._verdict import Verdict
 
@@ -84,6 +85,7 @@ __all__ = [
     "NotFound",
     "OwnerInactive",
     "PermissionDenied",
+    "RateLimitPolicy",
     "RateLimited",
     "Revoked",
     "Status",
@@ -92,6 +94,7 @@ __all__ = [
     "StoreClosed",
     "TokenAuthError",
     "TokenKind",
+    "TokenRateLimit",
     "TokenSpec",
     "UnknownScope",
     "UnknownToken",

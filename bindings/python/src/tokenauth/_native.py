@@ -80,6 +80,9 @@ SIGNATURES = {
     "ta_set_clock": (None, [_store_p, _c.c_int64]),
     # Added to the contract by the project's header:
     "ta_set_index_limit": (_c.c_int, [_store_p, _c.c_size_t]),
+    # 1.1: how a handle's rate limits are shared, and what that policy is doing.
+    "ta_set_rate_limit_policy": (_c.c_int, [_store_p, _c.c_int]),  # ta_rate_limit_policy
+    "ta_rate_limit_info": (_c.c_int, [_store_p, _out_str]),
     "ta_scope_define": (_c.c_int, [_store_p, _c.c_char_p, _c.c_char_p, _c.c_char_p]),
     "ta_scope_list": (_c.c_int, [_store_p, _out_str]),
     "ta_member_put": (_c.c_int, [_store_p, _c.c_char_p, _c.c_char_p]),
@@ -105,10 +108,24 @@ SIGNATURES = {
     ),
     "ta_token_list": (_c.c_int, [_store_p, _c.c_char_p, _c.c_char_p, _out_str]),
     "ta_token_get": (_c.c_int, [_store_p, _c.c_char_p, _c.c_char_p, _out_str]),
+    # Added to the contract by the project's header: consoles over large stores.
+    "ta_token_page": (_c.c_int, [_store_p, _c.c_char_p, _c.c_char_p, _c.c_char_p, _out_str]),
+    "ta_token_actions": (_c.c_int, [_store_p, _c.c_char_p, _c.c_char_p, _out_str]),
+    "ta_actor_rights": (_c.c_int, [_store_p, _c.c_char_p, _out_str]),
+    "ta_member_list_for": (_c.c_int, [_store_p, _c.c_char_p, _out_str]),
     "ta_verify": (_c.c_int, [_store_p, _c.c_char_p, _c.c_char_p, _c.POINTER(TaVerdict)]),
     "ta_verify_n": (
         _c.c_int,
         [_store_p, _c.c_char_p, _c.c_size_t, _c.c_char_p, _c.POINTER(TaVerdict)],
+    ),
+    # 1.1: resource-scoped grants (SCOPE@PATTERN).
+    "ta_verify_resource": (
+        _c.c_int,
+        [_store_p, _c.c_char_p, _c.c_char_p, _c.c_char_p, _c.POINTER(TaVerdict)],
+    ),
+    "ta_verify_resource_n": (
+        _c.c_int,
+        [_store_p, _c.c_char_p, _c.c_size_t, _c.c_char_p, _c.c_char_p, _c.POINTER(TaVerdict)],
     ),
     "ta_record_usage": (_c.c_int, [_store_p, _c.c_char_p, _c.c_char_p, _c.c_int]),
     "ta_token_rate_limit": (_c.c_int, [_store_p, _c.c_char_p, _c.POINTER(_c.c_uint32), _c.POINTER(_c.c_uint32)]),

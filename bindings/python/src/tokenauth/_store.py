@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ctypes
+import enum
 import json
 import os
 import threading
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union, cast
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Type, Union, cast
 
 from . import _native, _process
 from ._errors import (
@@ -17,6 +18,7 @@ from ._errors import (
     exception_for,
     last_error,
 )
+from ._ratelimit import RateLimitPolicy, TokenRateLimit
 from ._verdict import Verdict
 
 Text = Union[str, bytes]
@@ -139,23 +141,25 @@ def _path(path: Union[str, bytes, "os.PathLike[str]"]) -> bytes:
     return checked
 
 
-def _kind(kind: Union[TokenKind, str, int]) -> int:
-    if isinstance(kind, str):
+def _enum_arg(cls: Type[enum.IntEnum], value: Union[enum.IntEnum, str, int], what: str) -> int:
+    """The C value of an enum argument given as the enum, its member's name in any case
+    (``"service"``, ``"per_handle"``) or an int; any other int goes to the library, which decides."""
+    if isinstance(value, str):
         try:
-            return int(TokenKind[kind.upper()])
+            return int(cls[value.upper()])
         except KeyError:
+            names = " or ".join(repr(member.name.lower()) for member in cls)
             raise InvalidArgument(
-                Status.INVALID_ARGUMENT, None, f"kind must be 'personal' or 'service': {kind!r}"
+                Status.INVALID_ARGUMENT, None, f"{what} must be {names}: {value!r}"
             ) from None
-    # Any other int goes to the library, which decides.
-    return _int(int(kind), "kind", (-(2**31), 2**31 - 1))
+    return _int(int(value), what, (-(2**31), 2**31 - 1))
 
 
 def _spec(spec: TokenSpec) -> _native.TaTokenSpec:
     """A ``ta_token_spec``; it keeps its strings alive for as long as it lives."""
     return _native.TaTokenSpec(
         _text(spec.name, "name"),
-        _kind(spec.kind),
+        _enum_arg(TokenKind, spec.kind, "kind"),
         _words(spec.scopes, "scopes"),
         _int(spec.expires_at_ms, "expires_at_ms", _INT64),
         _int(spec.rate_limit, "rate_limit", _UINT32),
@@ -377,6 +381,25 @@ class Store:
         1,000,000 tokens; 0 turns it off, so that every verification reads the database)."""
         self._call(self._lib.ta_set_index_limit, _int(max_tokens, "max_tokens", (0, 2**64 - 1)))
 
+    def set_rate_limit_policy(self, policy: Union[RateLimitPolicy, str, int]) -> None:
+        """``ta_set_rate_limit_policy``: how this handle's rate limits are shared from now on.
+
+        ``policy`` is a :class:`RateLimitPolicy` or its name (``"shared"``, ``"per_handle"``).
+        Buckets do not carry over, so call it right after opening. Raises :class:`Conflict` for
+        ``SHARED`` on a ``":memory:"`` store (no other handle can open it), and
+        :class:`InvalidArgument` for a value the library does not know.
+        """
+        self._call(self._lib.ta_set_rate_limit_policy, _enum_arg(RateLimitPolicy, policy, "policy"))
+
+    def rate_limit_info(self) -> Dict[str, Any]:
+        """``ta_rate_limit_info``: the policy in force and its buckets, e.g. ``{"policy": "host",
+        "table": "/srv/tokens.db-ratelimit", "slots": 262144, "buckets_in_use": 3,
+        "unshared_verifications": 0, "problem": None}``. ``policy`` is ``"host"`` (shared by the
+        host's processes), ``"fleet"`` (PostgreSQL) or ``"handle"``; ``unshared_verifications``
+        counts this handle's verifications that fell back to a bucket of its own, and ``problem``
+        says why the shared table is unavailable (None when it is)."""
+        return self._call_dict(self._lib.ta_rate_limit_info)
+
     # -- scopes and members
 
     def define_scope(
@@ -518,14 +541,34 @@ class Store:
 
     # -- the hot path
 
-    def verify(self, credential: Credential, required_scopes: Optional[Words] = None) -> Verdict:
-        """``ta_verify_n``: verifies a bare token or a whole ``Authorization`` value.
+    def verify(
+        self,
+        credential: Credential,
+        required_scopes: Optional[Words] = None,
+        *,
+        resource: Optional[Text] = None,
+    ) -> Verdict:
+        """Verifies a bare token or a whole ``Authorization`` value, and that every scope of
+        ``required_scopes`` (a space-separated string or a list) is in force for it.
+
+        ``resource`` names the entity the request touches (``"project/42/tickets/7"``), for tokens
+        whose grants are scoped to resources (``tickets:read@project/42``): a required scope is then
+        in force when the token holds it everywhere, or through a grant whose pattern covers
+        ``resource`` (``ta_verify_resource_n``). Without a resource (None, the default, or ``""``)
+        only grants on every resource count (``ta_verify_n``), so a token holding only qualified
+        grants is ``FORBIDDEN``: it fails closed. An ill-formed resource name (segments of
+        ``[A-Za-z0-9._:-]`` joined by ``/``, at most 1024 bytes) is ``INVALID_ARGUMENT``, decided
+        before the token is looked at and counted nowhere.
 
         Returns a :class:`Verdict` for every outcome, denials included (use :meth:`require` or
-        :meth:`Verdict.raise_for_status` to raise). Any bytes may be passed: what is not a token
-        of this store is ``MALFORMED``. A ``str`` is encoded as UTF-8. Never waits for a writer.
+        :meth:`Verdict.raise_for_status` to raise); a ``FORBIDDEN`` verdict's ``message`` names the
+        resource. Any bytes may be passed as the credential: what is not a token of this store is
+        ``MALFORMED``. A ``str`` is encoded as UTF-8. Never waits for a writer.
         """
-        return self._verify(self._lib.ta_verify_n, credential, _words(required_scopes, "required_scopes"))
+        scopes = _words(required_scopes, "required_scopes")
+        if resource is None:
+            return self._verify(self._lib.ta_verify_n, credential, scopes)
+        return self._verify(self._lib.ta_verify_resource_n, credential, scopes, _text(resource, "resource"))
 
     def _verify(self, fn: Any, credential: Credential, *requirements: Optional[bytes]) -> Verdict:
         """Calls a ``ta_verify*_n(store, credential, length, requirements..., &verdict)``."""
@@ -539,9 +582,15 @@ class Store:
             self._leave()
         return Verdict._from_c(out, message)
 
-    def require(self, credential: Credential, required_scopes: Optional[Words] = None) -> Verdict:
+    def require(
+        self,
+        credential: Credential,
+        required_scopes: Optional[Words] = None,
+        *,
+        resource: Optional[Text] = None,
+    ) -> Verdict:
         """:meth:`verify`, raising the denial's exception (e.g. :class:`Forbidden`)."""
-        return self.verify(credential, required_scopes).raise_for_status()
+        return self.verify(credential, required_scopes, resource=resource).raise_for_status()
 
     def record_usage(self, token_id: Text, operation: Text, http_status: int) -> None:
         """``ta_record_usage``: what the gateway did with a verified request."""
@@ -551,6 +600,64 @@ class Store:
             _text(operation, "operation"),
             _int(http_status, "http_status", (-(2**31), 2**31 - 1)),
         )
+
+    def token_rate_limit(self, token_id: Text) -> TokenRateLimit:
+        """``ta_token_rate_limit``: the rate limit stored with a token, ``(limit, window_ms)``
+        (both 0 for an unlimited token), e.g. for a ``RateLimit-Policy`` header. One read of the
+        token's record: it neither flushes usage nor waits for a writer, and a token's limit never
+        changes, so the answer may be kept. Raises :class:`NotFound` for an unknown id."""
+        limit, window = ctypes.c_uint32(), ctypes.c_uint32()
+        self._call(
+            self._lib.ta_token_rate_limit, _text(token_id, "token_id"), ctypes.byref(limit), ctypes.byref(window)
+        )
+        return TokenRateLimit(limit.value, window.value)
+
+    # -- consoles over large stores
+
+    def token_page(
+        self,
+        query: Query = None,
+        *,
+        name_contains: Optional[Text] = None,
+        actor: Optional[Text] = None,
+    ) -> Dict[str, Any]:
+        """``ta_token_page``: one page of the tokens the actor can see, newest first, for a console
+        over a store of any size: ``{"tokens": [...], "next": id or None, "scanned": n, "as_of":
+        ms, "usage_flush_ms": ms}``.
+
+        ``query`` is the library's filter string or a mapping: :meth:`list_tokens`' filters
+        (``kind``, ``owner``, ``status``) plus ``after`` (the previous page's ``"next"``),
+        ``limit`` (1..1000, default 50) and ``usage_days`` (0..90: each token then has
+        ``"recent_uses"``, one count per UTC day). ``name_contains`` keeps the tokens whose name
+        contains it, ignoring case. Each token is :meth:`list_tokens`' object plus ``"actions"``,
+        what the actor may do with it now. One call examines at most 20,000 tokens, so a page may
+        hold fewer than ``limit`` while ``"next"`` is not None: pass it as ``after`` to go on.
+        """
+        return self._call_dict(
+            self._lib.ta_token_page,
+            _text(actor, "actor"),
+            _query(query, "query"),
+            _text(name_contains, "name_contains"),
+        )
+
+    def token_actions(self, token_id: Text, *, actor: Optional[Text] = None) -> Dict[str, Any]:
+        """``ta_token_actions``: what the actor may do with one token it can see now, as
+        ``{"token_id": id, "actions": ["rename", "deactivate", ...]}`` (among ``rename``,
+        ``activate``, ``deactivate``, ``revoke``, ``rotate``, ``delete``). :class:`NotFound` as
+        :meth:`get_token`."""
+        return self._call_dict(self._lib.ta_token_actions, _text(actor, "actor"), _text(token_id, "token_id"))
+
+    def actor_rights(self, actor: Optional[Text] = None) -> Dict[str, Any]:
+        """``ta_actor_rights``: what ``actor`` (None: the host) may do in general, as ``{"actor",
+        "create": ["personal", "service"], "grantable_scopes": [catalog entries it may grant],
+        "audit": bool, "all_members": bool}``. An actor that is not an active member raises
+        :class:`PermissionDenied`."""
+        return self._call_dict(self._lib.ta_actor_rights, _text(actor, "actor"))
+
+    def member_list_for(self, actor: Optional[Text] = None) -> List[Dict[str, Any]]:
+        """``ta_member_list_for``: the members ``actor`` may see, as :meth:`members` has them:
+        every member for an admin or the host (None), otherwise the actor alone."""
+        return self._call_list(self._lib.ta_member_list_for, _text(actor, "actor"))
 
     # -- oversight
 

@@ -32,6 +32,16 @@ class TicketDetail(APIView):
         return Response({"data": found[0]})
 
 
+class ProjectTickets(APIView):
+    required_scopes = {"GET": ["tickets:read"]}
+    # The entity a request touches, from the URL's kwargs: a token holding
+    # tickets:read@project/42 passes for project 42 only.
+    required_resource = "project/{project_id}"
+
+    def get(self, request, project_id):
+        return Response({"project": project_id, "subject": request.user.username, "data": []})
+
+
 class AssetList(APIView):
     required_scopes = {"GET": ["assets:read"]}
 

@@ -10,8 +10,13 @@ All three share :class:`tokenauth.contrib.Gateway`: one store per process, opene
 fork, the child opens its own), and the mapping of the library's verdicts to HTTP (status, the
 library's JSON body, ``WWW-Authenticate``, ``Retry-After``, ``RateLimit``). The decisions
 themselves are the library's.
+
+Each integration lets a route name the resource a request touches, for tokens whose grants are
+scoped to resources (``tickets:read@project/42``): a :class:`ResourceTemplate` such as
+``"project/{project_id}"`` filled from the route's parameters, or a callable.
 """
 
 from ._gateway import Answer, Gateway, scopes_for_method
+from ._resource import ResourceTemplate
 
-__all__ = ["Answer", "Gateway", "scopes_for_method"]
+__all__ = ["Answer", "Gateway", "ResourceTemplate", "scopes_for_method"]

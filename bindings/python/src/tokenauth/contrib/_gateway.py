@@ -151,19 +151,33 @@ class Gateway:
 
     # -- answers
 
-    def check(self, authorization: Union[str, bytes, None], required_scopes: Optional[Words] = None) -> Answer:
-        """Verifies a request's ``Authorization`` value against the scopes its route needs.
+    def check(
+        self,
+        authorization: Union[str, bytes, None],
+        required_scopes: Optional[Words] = None,
+        *,
+        resource: Optional[str] = None,
+    ) -> Answer:
+        """Verifies a request's ``Authorization`` value against the scopes its route needs, on the
+        resource it touches.
 
         ``authorization`` is the header as the server gave it: ``bytes``, or a ``str`` decoded as
         latin-1 (WSGI, ASGI); None or empty when the request has none (the library then answers
         ``MALFORMED``, 401, and the challenge carries no error code, per RFC 6750 section 3.1).
+        ``resource`` names the entity the request touches (``"project/42/tickets/7"``): a token
+        holding a required scope only on some resources (``tickets:read@project/42``) passes when
+        its pattern covers it (see :meth:`Store.verify <tokenauth.Store.verify>`). An ill-formed
+        name is the library's ``INVALID_ARGUMENT``: 400, its JSON body, no challenge.
         """
         try:
             store = self.store()
         except TokenAuthError as exc:
             return self.unavailable(exc)
+        if resource is not None and "\0" in resource:
+            # From a URL's %00: it cannot cross the C ABI, where the library's answer to it is this.
+            return self.refuse(Status.INVALID_ARGUMENT)
         raw = _header_bytes(authorization)
-        verdict = store.verify(raw, required_scopes)
+        verdict = store.verify(raw, required_scopes, resource=resource)
         if verdict.ok and verdict.rate_limit == 0:  # the common case, kept short
             return Answer(200, _NO_HEADERS, None, verdict)
         return self.answer(verdict, required_scopes, presented=bool(raw.strip()))
@@ -207,14 +221,15 @@ class Gateway:
 
     def _window(self, verdict: Verdict) -> Optional[int]:
         """The token's rate window (for ``RateLimit-Policy``), asked of the store once per token
-        (a read: it never waits for a writer)."""
+        (``ta_token_rate_limit``: one read that never waits for a writer; a token's limit never
+        changes)."""
         if verdict.rate_limit <= 0 or not verdict.token_id:
             return None
         windows = self._windows
         if verdict.token_id not in windows:
             try:
-                window: Optional[int] = int(self.store().get_token(verdict.token_id)["rate_limit"]["window_ms"])
-            except (TokenAuthError, KeyError, TypeError, ValueError):
+                window: Optional[int] = self.store().token_rate_limit(verdict.token_id).window_ms or None
+            except TokenAuthError:
                 window = None
             if len(windows) >= _WINDOWS_MAX:
                 windows.clear()

@@ -14,7 +14,12 @@ a view::
     class TicketList(APIView):
         required_scopes = {"GET": ["tickets:read"], "POST": ["tickets:write"]}
 
-One ``ta_verify`` per request, with the scopes the view declares for the request's method: the
+    class ProjectTickets(APIView):                      # path("api/projects/<int:project_id>/tickets/", ...)
+        required_scopes = {"GET": ["tickets:read"]}
+        required_resource = "project/{project_id}"      # filled from the URL's kwargs
+
+One ``ta_verify`` per request, with the scopes the view declares for the request's method (and the
+resource it names, for tokens scoped to resources: ``tickets:read@project/42``): the
 authentication class makes it (so that a token's use and rate-limit unit are counted once), the
 permission class refuses a request that carries no token. Every refusal is a DRF response with
 the library's status and JSON body (``ta_error_json``), ``WWW-Authenticate``, ``Retry-After`` and
@@ -38,6 +43,7 @@ from rest_framework.permissions import BasePermission
 from .._errors import Status, TokenKind
 from .._verdict import Verdict
 from ._gateway import Answer, Gateway, scopes_for_method
+from ._resource import checked, resolve
 
 DEFAULTS: Dict[str, Any] = {
     "STORE": None,  # the database path (required)
@@ -190,6 +196,17 @@ def required_scopes(view: Any, method: str) -> Optional[Any]:
     return scopes_for_method(declared, method)
 
 
+def required_resource(view: Any, request: Any) -> Optional[str]:
+    """The resource the request touches, as the view names it: ``view.get_required_resource(request)``
+    when the view defines it (a str, or None for no specific resource), else the template
+    ``view.required_resource`` (``"project/{project_id}"``) filled from the URL's kwargs
+    (``view.kwargs``), else None: then only grants on every resource count."""
+    getter = getattr(view, "get_required_resource", None)
+    if getter is not None:
+        return checked(getter(request))
+    return checked(resolve(getattr(view, "required_resource", None), getattr(view, "kwargs", None) or {}))
+
+
 def _is_bearer(header: str) -> bool:
     """Whether an Authorization value uses the Bearer scheme (in any case), the one this class
     answers for (RFC 7235: the scheme ends at a space)."""
@@ -210,12 +227,12 @@ def _answer_headers_on(view: Any, answer: Answer) -> None:
 
 class TokenAuthentication(BaseAuthentication):
     """Authenticates ``Authorization: Bearer <token>`` with one ``ta_verify`` against the scopes
-    the view declares for the request's method.
+    the view declares for the request's method, on the resource it names (:func:`required_resource`).
 
     Another scheme (``Basic``, ``Token``…) or no header: not attempted (None), so that other
     authentication classes may try. A token the library refuses: :class:`TokenAuthRefusal` with
-    its status (401, 403, 429, 503). A method the view's ``required_scopes`` mapping leaves out:
-    403 without verification.
+    its status (401, 403, 429, 503; 400 for an ill-formed resource name). A method the view's
+    ``required_scopes`` mapping leaves out: 403 without verification.
     """
 
     def authenticate(self, request: Any) -> Optional[Tuple[Any, Verdict]]:
@@ -230,7 +247,7 @@ class TokenAuthentication(BaseAuthentication):
                 return None  # DRF answers 405
             answer = gw.refuse(Status.FORBIDDEN)
         else:
-            answer = gw.check(header, scopes)
+            answer = gw.check(header, scopes, resource=required_resource(view, request))
         _answer_headers_on(view, answer)
         if not answer.ok:
             raise TokenAuthRefusal(answer)
@@ -269,7 +286,8 @@ class HasScopes(BasePermission):
             return True  # DRF answers 405
         if request.successful_authenticator is not None:
             return False
-        answer = gateway().check(None, required_scopes(view, request.method))
+        scopes, resource = required_scopes(view, request.method), required_resource(view, request)
+        answer = gateway().check(None, scopes, resource=resource)
         _answer_headers_on(view, answer)
         raise TokenAuthRefusal(answer)
 

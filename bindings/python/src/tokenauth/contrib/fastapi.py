@@ -14,6 +14,13 @@
     def tickets(verdict: Verdict = Security(auth, scopes=["tickets:read"])) -> dict:
         return {"subject": verdict.subject}
 
+    # a token holding tickets:read@project/42 passes here for project 42 only
+    @app.get("/projects/{project_id}/tickets")
+    def project_tickets(project_id: int,
+                        verdict: Verdict = Security(auth.for_resource("project/{project_id}"),
+                                                    scopes=["tickets:read"])) -> dict:
+        ...
+
 ``TokenAuth`` is a security scheme (HTTP bearer): the scopes given to ``Security`` are verified by
 one ``ta_verify`` and appear in the OpenAPI document, on the operation's security requirement. A
 refusal raises :class:`TokenAuthHTTPException` (an ``HTTPException`` with the library's status,
@@ -23,6 +30,8 @@ the library's JSON body as is and records the status of every response a token o
 
 from __future__ import annotations
 
+import copy
+import inspect
 import logging
 from typing import Any, Awaitable, Callable, List, MutableMapping, Optional, Tuple, Union
 
@@ -37,6 +46,7 @@ from starlette.responses import Response
 from .._errors import TokenAuthError
 from .._verdict import Verdict
 from ._gateway import Answer, Gateway, StoreSource, as_gateway
+from ._resource import ResourceSource, checked, resolve
 
 log = logging.getLogger("tokenauth")
 
@@ -69,6 +79,12 @@ class TokenAuth(SecurityBase):
     ``Store.open`` keywords) or a callable opening a Store; one store per process, opened on the
     first request (in a worker thread, off the event loop). ``verify`` itself runs inline: it
     never waits for a writer.
+
+    ``resource`` names the entity each request touches, for tokens whose grants are scoped to
+    resources (``tickets:read@project/42``): a template filled from the path parameters
+    (``"project/{project_id}"``), or a callable of the ``Request`` returning the name or None (it
+    may be ``async``). None (the default): no specific resource, so only grants on every resource
+    count. :meth:`for_resource` gives the same scheme with another resource, for one route.
     """
 
     def __init__(
@@ -78,12 +94,29 @@ class TokenAuth(SecurityBase):
         realm: str = "api",
         scheme_name: str = "tokenauth",
         description: Optional[str] = "An API access token: `Authorization: Bearer <token>`.",
+        resource: ResourceSource = None,
         **options: Any,
     ) -> None:
         self.gateway = as_gateway(store, realm=realm, **options)
         self.model = HTTPBearerModel(bearerFormat="tokenauth", description=description)
         self.scheme_name = scheme_name
+        self.resource = resource
         self._warned = False
+
+    def for_resource(self, resource: ResourceSource) -> "TokenAuth":
+        """The same scheme (gateway, store, OpenAPI entry) verifying on ``resource``: a template
+        filled from the path parameters or a callable of the ``Request``, as the constructor's.
+        Use it once per route, at declaration: ``Security(auth.for_resource("project/{project_id}"),
+        scopes=["tickets:read"])``."""
+        scoped = copy.copy(self)
+        scoped.resource = resource
+        return scoped
+
+    async def _resource_of(self, request: Request) -> Optional[str]:
+        named = resolve(self.resource, request.path_params, request)
+        if inspect.isawaitable(named):
+            named = await named
+        return checked(named)
 
     async def __call__(self, request: Request, security_scopes: SecurityScopes) -> Verdict:
         if not self.gateway.is_open:
@@ -91,7 +124,8 @@ class TokenAuth(SecurityBase):
                 await anyio.to_thread.run_sync(self.gateway.store)
             except TokenAuthError as exc:
                 raise TokenAuthHTTPException(self.gateway.unavailable(exc)) from None
-        answer = self.gateway.check(request.headers.get("authorization"), security_scopes.scopes)
+        resource = await self._resource_of(request)
+        answer = self.gateway.check(request.headers.get("authorization"), security_scopes.scopes, resource=resource)
         if not answer.ok:
             raise TokenAuthHTTPException(answer)
         assert answer.verdict is not None
