@@ -122,7 +122,7 @@ private struct CreateModel {
         let scope: String
         let description: String?
         let checked: Bool
-        /// The pattern typed in its "only on resources matching" field.
+        /// The pattern typed in its "Only on" field.
         let limit: String
         /// What an empty pattern grants it on: "every resource", or the pattern the member holds it on.
         let held: String

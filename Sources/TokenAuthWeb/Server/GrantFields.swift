@@ -3,7 +3,7 @@ import TokenAuthCore
 
 /// The scope rows of the create form, read back: each offered grant (`tickets:read`, or
 /// `tickets:read@project/42` for a scope the member holds on a pattern only) comes with a hidden
-/// `offered` field and an "only on resources matching" `limit` field, in the same order (a browser
+/// `offered` field and an "Only on" `limit` field, in the same order (a browser
 /// sends every text field, ticked or not), and a `scope` checkbox when ticked. A ticked grant with a
 /// pattern asks for `SCOPE@PATTERN`; the core judges it (an ill-formed pattern, an unknown scope, a
 /// grant the member does not hold there). What this type does is keep the form's structure: a
