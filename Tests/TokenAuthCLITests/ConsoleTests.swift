@@ -160,6 +160,19 @@ final class ConsoleTests: XCTestCase {
         XCTAssertTrue(shown.out.contains("tickets:read@project/42"), shown.out)
     }
 
+    func testHelpExplainsGrantsScopedToResources() throws {
+        let create = try Console.run(["token", "create", "--help"])
+        XCTAssertExit(create, 0)
+        // Help is wrapped to the terminal's width: compare words, not lines.
+        let words = create.out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for text in ["SCOPE@PATTERN", "tickets:read@project/42", "project/42/tickets/7", "a lone * is any one segment", "must be covered by one the actor holds"] {
+            XCTAssertTrue(words.contains(text), "token create --help: \(text)\n\(create.out)")
+        }
+        let put = try Console.run(["member", "put", "--help"])
+        XCTAssertExit(put, 0)
+        XCTAssertTrue(put.out.contains("SCOPE@PATTERN"), put.out)
+    }
+
     func testStatsAuditReport() throws {
         let ws = try seeded()
         let token = try create(ws, ["--name", "ci", "--kind", "service", "--scopes", "tickets:read assets:read"], as: "ops")

@@ -67,10 +67,14 @@ def notice(driver):
     return found[0].text
 
 
-def shot(driver, name):
+def shot(driver, name, at=None):
+    """Saves the page, from the top or from the element `at`, as docs/console/NAME.png."""
     if SHOTS:
         os.makedirs(SHOTS, exist_ok=True)
-        driver.execute_script("window.scrollTo(0, 0)")
+        if at is None:
+            driver.execute_script("window.scrollTo(0, 0)")
+        else:
+            driver.execute_script("arguments[0].scrollIntoView(true)", at)
         driver.save_screenshot(os.path.join(SHOTS, name + ".png"))
 
 
@@ -131,7 +135,6 @@ def test_seed_flows_end_to_end(browser, serve, store):
     driver.find_element(By.CSS_SELECTOR, "input[name=scope][value='tickets:read']").click()
     driver.find_element(By.ID, "expires-90").click()
     accessible(driver, "create form")
-    shot(driver, "create")
     click(driver, "//button[normalize-space()='Generate token']")
     secret = driver.find_element(By.ID, "secret").get_attribute("value")
     assert re.fullmatch(r"tkas_[0-9A-Za-z]{38}", secret)
@@ -209,3 +212,50 @@ def test_seed_flows_end_to_end(browser, serve, store):
     assert driver.find_elements(By.CSS_SELECTOR, "tr.refusal"), "refused verifications are visible"
     driver.get(console.base + f"/tokens/{helpdesk}")
     assert "Rotated to" in driver.page_source
+
+
+def limit_field(driver, scope):
+    """The "only on resources matching" field of the scope row for `scope`."""
+    return driver.find_element(By.XPATH, f"//div[@class='grant'][.//input[@name='scope' and @value='{scope}']]//input[@name='limit']")
+
+
+def test_create_a_token_scoped_to_a_project(browser, serve, store):
+    console = serve("--as", "admin1")
+    driver = browser
+    driver.get(console.next_link())
+    click(driver, "//button[normalize-space()='Sign in']")
+    driver.get(console.base + "/tokens/new")
+    driver.find_element(By.ID, "name").send_keys("jira sync p42")
+    driver.find_element(By.ID, "kind-service").click()
+    driver.find_element(By.CSS_SELECTOR, "input[name=scope][value='tickets:read']").click()
+    driver.find_element(By.CSS_SELECTOR, "input[name=scope][value='assets:read']").click()
+    limit_field(driver, "tickets:read").send_keys("project/42")
+    accessible(driver, "create form with a pattern")
+    shot(driver, "create", at=driver.find_element(By.ID, "kind-service"))
+
+    # A pattern the core refuses: its message above the form, and everything typed still there.
+    limit_field(driver, "tickets:read").clear()
+    limit_field(driver, "tickets:read").send_keys("project//42")
+    click(driver, "//button[normalize-space()='Generate token']")
+    alert = driver.find_element(By.CSS_SELECTOR, ".problem[role=alert]")
+    assert alert.is_displayed() and 'resource pattern of "tickets:read@project//42"' in alert.text
+    assert limit_field(driver, "tickets:read").get_attribute("value") == "project//42"
+    assert driver.find_element(By.CSS_SELECTOR, "input[name=scope][value='tickets:read']").is_selected()
+    assert driver.find_element(By.ID, "name").get_attribute("value") == "jira sync p42"
+    accessible(driver, "create form with an error")
+    assert not driver.find_elements(By.ID, "secret")
+
+    limit_field(driver, "tickets:read").clear()
+    limit_field(driver, "tickets:read").send_keys("project/42")
+    click(driver, "//button[normalize-space()='Generate token']")
+    secret = driver.find_element(By.ID, "secret").get_attribute("value")
+    grants = [code.text for code in driver.find_elements(By.XPATH, "//p[starts-with(normalize-space(), 'Grants:')]/code")]
+    assert grants == ["assets:read", "tickets:read@project/42"]
+    click(driver, "//a[normalize-space()='Done']")
+    assert "tickets:read@project/42" in driver.find_element(By.CSS_SELECTOR, "dl.facts").text
+    assert secret not in driver.page_source
+
+    request = urllib.request.Request(console.base + "/verify", headers={"Authorization": "Bearer " + secret,
+                                                                       "X-Required-Scopes": "tickets:read",
+                                                                       "X-Resource": "project/42/tickets/7"})
+    assert urllib.request.urlopen(request).status == 200

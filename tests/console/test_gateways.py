@@ -26,12 +26,13 @@ def free_port():
 
 
 class Upstream:
-    """An API stub that answers every request with the headers it received, as JSON."""
+    """An API stub that answers every request with the headers it received (and, as "_path", the
+    path it was asked for), as JSON."""
 
     def __init__(self):
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
-                body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
+                body = json.dumps({"_path": self.path, **{k.lower(): v for k, v in self.headers.items()}}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -79,7 +80,7 @@ def upstream():
     stub.close()
 
 
-def check_gateway(base, store, console, relays_bodies=True):
+def check_gateway(base, store, console, resolves_dot_segments):
     """The same requests through any gateway: who reaches the upstream, and what the client sees."""
     token_id, secret = create_token(store, "alice", "through the gateway", "tickets:read")
     _, writer = create_token(store, "alice", "no read", "assets:read")
@@ -96,6 +97,7 @@ def check_gateway(base, store, console, relays_bodies=True):
         assert reply.status == status, (headers, reply)
         assert json.loads(reply.body)["errors"] == [error]
         assert reply.header("WWW-Authenticate", ).startswith("Bearer realm=\"tokenauth\"")
+    check_resources(client, store, resolves_dot_segments)
     assert client.get("/api/tickets", headers={"Authorization": "Bearer " + limited}).status == 200
     over = client.get("/api/tickets", headers={"Authorization": "Bearer " + limited})
     assert over.status == 429, over
@@ -105,6 +107,34 @@ def check_gateway(base, store, console, relays_bodies=True):
     shown = json.loads(subprocess.run([os.environ.get("TOKENAUTH_BIN", "build/bin/tokenauth"), "token", "show", token_id,
                                        "--json", "--db", store], capture_output=True, text=True).stdout)
     assert shown["use_count"] == 1, "counted once, as a gateway's use"
+
+
+def check_resources(client, store, resolves_dot_segments):
+    """A token scoped to project 42 through the gateway, which derives the resource from the path
+    (/api/projects/42/… is project/42) and never lets the client name one."""
+    _, scoped = create_token(store, "svcmgr", "project 42", "tickets:read@project/42", "service")
+    bearer = {"Authorization": "Bearer " + scoped}
+    inside = client.get("/api/projects/42/tickets/7", headers=bearer)
+    assert inside.status == 200, inside
+    assert json.loads(inside.body)["x-token-subject"] == json.loads(inside.body)["x-token-id"]
+    for path, headers in [("/api/projects/43/tickets", {}), ("/api/tickets", {}), ("/api/projects", {}),
+                          ("/api/tickets", {"X-Resource": "project/42"}),
+                          ("/api/projects/43/tickets", {"X-Resource": "project/42"}),
+                          ("/api/projects/42/../43/tickets", {})]:
+        reply = client.get(path, headers={**bearer, **headers})
+        if ".." in path and not resolves_dot_segments:
+            assert reply.status == 400, (path, reply)
+            continue
+        assert reply.status == 403 and json.loads(reply.body)["errors"] == ["Forbidden"], (path, headers, reply)
+    # "..": nginx resolves it and asks the upstream for the path the resource was read from;
+    # Caddy, which would pass it on as written, refuses it.
+    dotted = client.get("/api/projects/43/../42/tickets", headers=bearer)
+    if resolves_dot_segments:
+        assert dotted.status == 200 and json.loads(dotted.body)["_path"] == "/api/projects/42/tickets", dotted
+    else:
+        assert dotted.status == 400 and json.loads(dotted.body)["errors"] == ["Bad Request"], dotted
+    bad = client.get("/api/projects/" + "x" * 65 + "/tickets", headers=bearer)
+    assert bad.status == 400 and json.loads(bad.body)["errors"] == ["Bad Request"], bad
 
 
 @pytest.mark.skipif(not shutil.which("nginx") and not os.path.exists("/usr/sbin/nginx"), reason="nginx is not installed")
@@ -124,7 +154,7 @@ def test_nginx_auth_request(serve, store, upstream, tmp_path):
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_for(port, nginx, "nginx")
-        check_gateway(f"http://127.0.0.1:{port}", store, console)
+        check_gateway(f"http://127.0.0.1:{port}", store, console, resolves_dot_segments=True)
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)
@@ -142,7 +172,7 @@ def test_caddy_forward_auth(serve, store, upstream, tmp_path):
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     try:
         wait_for(port, caddy, "caddy")
-        check_gateway(f"http://127.0.0.1:{port}", store, console)
+        check_gateway(f"http://127.0.0.1:{port}", store, console, resolves_dot_segments=False)
     finally:
         caddy.terminate()
         caddy.wait(timeout=10)

@@ -1,6 +1,7 @@
 """HTTP-level tests of `tokenauth serve`: every route, sign-in both ways, sessions, IAM, security
 headers, CSRF and Host refusals, escaping, the secret shown once, graceful shutdown."""
 
+import http.client
 import json
 import re
 import signal
@@ -333,6 +334,142 @@ def test_members_may_grant_only_what_they_hold(serve, store):
     reply = alice.post("/tokens", {"csrf": form.csrf(), "form_id": form.field("form_id"), "name": "x",
                                    "kind": "personal", "scopes_text": "users:read", "expires": "7"})
     assert reply.status == 403 and "does not hold scope users:read" in reply.body
+
+
+# ---------------------------------------------------------------- grants scoped to resources
+
+def grant_fields(form, grants):
+    """The scope rows of the create form `form`, filled: `grants` maps an offered grant to the pattern
+    typed beside it ("" for none); those are ticked. Every row's limit is sent, as a browser does."""
+    offered = re.findall(r'name="offered" value="([^"]*)"', form.body)
+    assert offered, "no scope rows on the form"
+    return {"csrf": form.csrf(), "form_id": form.field("form_id"), "offered": offered,
+            "limit": [grants.get(o, "") for o in offered], "scope": [o for o in offered if o in grants]}
+
+
+def lead_signed_in(serve, store):
+    """`lead`, who may write the tickets of project 42 only, and manage service tokens."""
+    cli(store, "member", "put", "lead", "--permissions", "ManageServiceAccessTokens tickets:write@project/42")
+    return signed_in(serve, "lead")
+
+
+def test_create_a_grant_limited_to_a_pattern(admin, store):
+    console, client = admin
+    form = client.get("/tokens/new")
+    assert 'id="limit-0" name="limit" value="" placeholder="every resource"' in form.body
+    reply = client.post("/tokens", {**grant_fields(form, {"tickets:read": "project/42", "assets:read": ""}),
+                                    "name": "jira sync p42", "kind": "service", "expires": "30"})
+    assert reply.status == 200, reply
+    secret = re.search(r'id="secret" class="mono" value="(tkas_[0-9A-Za-z]+)"', reply.body).group(1)
+    token_id = re.search(r"Its id <code>(tok_\w+)</code>", reply.body).group(1)
+    assert "Grants: <code>assets:read</code> <code>tickets:read@project/42</code>" in reply.body, "as the core wrote them"
+    assert token_json(store, token_id)["scopes"] == ["assets:read", "tickets:read@project/42"]
+    detail = client.get(f"/tokens/{token_id}").body
+    assert "<dt>Scopes granted</dt><dd><code>assets:read</code> <code>tickets:read@project/42</code> </dd>" in detail
+    assert "<li><code>tickets:read@project/42</code></li>" in client.get("/tokens").body
+    assert secret not in detail
+    # The gateway names the resource; the core decides which grants count there.
+    bearer = {"Authorization": "Bearer " + secret}
+    assert client.get("/verify", headers={**bearer, "X-Required-Scopes": "tickets:read",
+                                          "X-Resource": "project/42/tickets/7"}, cookie=False).status == 200
+    assert client.get("/verify?scopes=tickets:read&resource=project/42", headers=bearer, cookie=False).status == 200
+    # Rotation keeps the grants, and shows them with the new secret.
+    rotate = client.get(f"/tokens/{token_id}/rotate")
+    rotated = client.post(f"/tokens/{token_id}/rotate", {"csrf": rotate.csrf(), "form_id": rotate.field("form_id"), "grace": "0"})
+    assert rotated.status == 200 and "Grants: <code>assets:read</code> <code>tickets:read@project/42</code>" in rotated.body
+    new_id = re.search(r"Its id <code>(tok_\w+)</code>", rotated.body).group(1)
+    assert token_json(store, new_id)["scopes"] == ["assets:read", "tickets:read@project/42"]
+
+
+def test_an_ill_formed_pattern_shows_the_error_and_creates_nothing(admin, store):
+    console, client = admin
+    for grants, text, message in [
+        ({"tickets:read": "project//42"}, "", "resource pattern of &quot;tickets:read@project//42&quot;"),
+        ({"tickets:read": "<b>x</b>"}, "", "resource pattern of &quot;tickets:read@&lt;b&gt;x&lt;/b&gt;&quot;"),
+        ({"tickets:read": "project/42 admin"}, "", "the pattern for tickets:read is one pattern, without spaces"),
+        ({"tickets:read": ""}, "assets:read@project/4*", "resource pattern of &quot;assets:read@project/4*&quot;"),
+        ({"tickets:read": "project/42", "nope:nope": ""}, "", "not in the catalog"),
+    ]:
+        form = client.get("/tokens/new")
+        fields = grant_fields(form, grants)
+        if "nope:nope" in grants:  # a forged row: the core judges the scope all the same
+            fields["offered"].append("nope:nope")
+            fields["limit"].append("")
+            fields["scope"].append("nope:nope")
+        reply = client.post("/tokens", {**fields, "name": "keep <me>", "kind": "service", "scopes_text": text, "expires": "7"})
+        assert reply.status == 400 and message in reply.body, (grants, reply)
+        alert = re.search(r'<div class="problem" role="alert">.*?</div>', reply.body, re.S).group(0)
+        assert message in alert, "the core's message, above the form"
+        assert "<b>" not in reply.body, "escaped"
+        assert 'value="keep &lt;me&gt;"' in reply.body, "what was typed is kept"
+        row = re.search(r'value="tickets:read" checked[^>]*>.*?name="limit" value="([^"]*)"', reply.body, re.S)
+        assert row and row.group(1) == grants["tickets:read"].replace("<", "&lt;").replace(">", "&gt;"), "the pattern is kept"
+        assert 'name="secret"' not in reply.body and 'id="secret"' not in reply.body
+    form = client.get("/tokens/new")
+    unticked = grant_fields(form, {"tickets:read": ""})
+    unticked["limit"][unticked["offered"].index("assets:read")] = "project/42"
+    reply = client.post("/tokens", {**unticked, "name": "x", "kind": "service", "expires": "7"})
+    assert reply.status == 400 and "a pattern is given for assets:read, which is not ticked" in reply.body
+    assert not json.loads(cli(store, "token", "list", "--json")), "nothing was created"
+
+
+def test_least_privilege_grant_by_grant(serve, store):
+    _, lead = lead_signed_in(serve, store)
+    form = lead.get("/tokens/new")
+    assert re.findall(r'name="scope" value="([^"]+)"', form.body) == ["tickets:read@project/42", "tickets:write@project/42"]
+    assert 'placeholder="project/42"' in form.body, "an empty pattern keeps the one held"
+    for grants, text in [({"tickets:read@project/42": "project/43"}, ""), ({"tickets:read@project/42": "project"}, ""),
+                         ({}, "tickets:read"), ({}, "tickets:read@project/*")]:
+        form = lead.get("/tokens/new")
+        reply = lead.post("/tokens", {**grant_fields(form, grants), "name": "too wide", "kind": "service", "scopes_text": text,
+                                      "expires": "7"})
+        assert reply.status == 403 and "cannot grant" in reply.body and 'role="alert"' in reply.body, (grants, text, reply)
+    assert not json.loads(cli(store, "token", "list", "--json"))
+    form = lead.get("/tokens/new")
+    made = lead.post("/tokens", {**grant_fields(form, {"tickets:read@project/42": "project/42/tickets", "tickets:write@project/42": ""}),
+                                 "name": "narrow", "kind": "service", "expires": "7"})
+    assert made.status == 200 and "<code>tickets:read@project/42/tickets</code> <code>tickets:write@project/42</code>" in made.body
+
+
+def test_verify_takes_the_resource_from_the_gateway(admin, store):
+    console, client = admin
+    _, secret = create_token(store, "svcmgr", "project 42", "tickets:read@project/42", "service")
+    bearer = {"Authorization": "Bearer " + secret}
+
+    def verify(path="/verify", **headers):
+        return client.get(path, headers={**bearer, **headers}, cookie=False)
+
+    read = {"X-Required-Scopes": "tickets:read"}
+    assert verify(**read, **{"X-Resource": "project/42/tickets/7"}).status == 200
+    assert verify("/verify?scopes=tickets:read&resource=project/42").status == 200
+    outside = verify(**read, **{"X-Resource": "project/43"})
+    assert outside.status == 403 and 'error="insufficient_scope", scope="tickets:read"' in outside.header("WWW-Authenticate")
+    # No resource: only grants on every resource count, so a token holding only qualified ones fails closed.
+    for reply in [verify(**read), verify("/verify?scopes=tickets:read"), verify(**read, **{"X-Resource": ""})]:
+        assert reply.status == 403 and reply.header("X-Token-Status") == "TA_FORBIDDEN", reply
+        assert json.loads(reply.body) == {"success": False, "errors": ["Forbidden"], "data": None}
+    # The header wins over the query parameter (a gateway that sets the header decides).
+    assert verify("/verify?scopes=tickets:read&resource=project/42", **{"X-Resource": "project/43"}).status == 403
+    assert verify("/verify?scopes=tickets:read&resource=project/43", **{"X-Resource": "project/42"}).status == 200
+    # Below /verify the query is the client's (Envoy appends it): it names no resource.
+    assert verify("/verify/api/tickets?resource=project/42", **read).status == 403
+    # An ill-formed resource, or one named twice: 400, counting nowhere.
+    for path, headers in [("/verify", {"X-Resource": "project/*"}), ("/verify", {"X-Resource": "project//42"}),
+                          ("/verify", {"X-Resource": "x" * 1025}),
+                          ("/verify?resource=project/42&resource=project/43", {})]:
+        reply = verify(path, **read, **headers)
+        assert reply.status == 400 and reply.header("X-Token-Status") == "TA_INVALID_ARGUMENT", (path, headers, reply)
+        assert 'error="invalid_request"' in reply.header("WWW-Authenticate")
+        assert json.loads(reply.body)["errors"] == ["Bad Request"]
+    twice = http.client.HTTPConnection(client.host, client.port, timeout=30)
+    twice.putrequest("GET", "/verify")
+    for name, value in [("Authorization", "Bearer " + secret), ("X-Required-Scopes", "tickets:read"),
+                        ("X-Resource", "project/42"), ("X-Resource", "project/43")]:
+        twice.putheader(name, value)
+    twice.endheaders()
+    answer = twice.getresponse()
+    assert answer.status == 400 and answer.getheader("X-Token-Status") == "TA_INVALID_ARGUMENT", "a repeated header is not settled by picking one"
+    twice.close()
 
 
 # ---------------------------------------------------------------- row actions

@@ -14,11 +14,14 @@ struct MemberCommand: ParsableCommand {
             abstract: "Create a member or replace its permissions.",
             discussion: """
                 Permissions are catalog scopes and the IAM actions ListAccessTokens, \
-                ManagePersonalAccessTokens and ManageServiceAccessTokens, space-separated ("" for none).
+                ManagePersonalAccessTokens and ManageServiceAccessTokens, space-separated ("" for none). \
+                A scope may be limited to the resources a pattern covers, SCOPE@PATTERN \
+                (tickets:write@project/42; * is any one segment): the member then holds it, and may \
+                grant it, there only. IAM actions take no pattern.
                 """)
         @OptionGroup var store: StoreOptions
         @Argument(help: "The member id (1..63 of A-Z a-z 0-9 . _ @ : -).") var id: String
-        @Option(help: ArgumentHelp("Space-separated scopes and IAM actions.", valueName: "list")) var permissions: String
+        @Option(help: ArgumentHelp("Space-separated scopes (SCOPE or SCOPE@PATTERN) and IAM actions.", valueName: "list")) var permissions: String
 
         func run() throws {
             try store.withStore(creating: true) { store in

@@ -15,13 +15,24 @@ struct TokenCommand: ParsableCommand {
             discussion: """
                 A personal token belongs to the member given with --as and never does more than that \
                 member can do now; a service token belongs to no one and keeps its scopes.
+
+                Each grant in --scopes is a catalog SCOPE, on every resource, or SCOPE@PATTERN, only on \
+                the resources the pattern covers: tickets:read@project/42 reads project 42 and everything \
+                below it (project/42/tickets/7), nothing else. A pattern is '/'-separated segments of \
+                A-Z a-z 0-9 . _ : - (at most 64 bytes each, 200 in all); a lone * is any one segment \
+                (assets:write@site/*/rack/7). Quote the list in the shell. Every grant must be covered by \
+                one the actor holds: tickets:read@project/42 by tickets:read (or a scope that implies \
+                it) on every resource, or on a pattern that covers project/42. Gateways name the \
+                resource each request touches (tokenauth verify --resource, ta_verify_resource); \
+                without one, only grants on every resource count.
                 """)
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: OutputOptions
         @Option(help: "A name for people (1..200 bytes).") var name: String
         @Option(help: ArgumentHelp("The kind of token.", valueName: "kind")) var kind: KindArgument
-        @Option(help: ArgumentHelp("Space-separated catalog scopes.", valueName: "list")) var scopes: String
+        @Option(help: ArgumentHelp("Space-separated grants: SCOPE (every resource) or SCOPE@PATTERN (e.g. tickets:read@project/42).",
+                                   valueName: "list")) var scopes: String
         @Option(help: ArgumentHelp("When it expires: a duration (30d, 12h) or a date (2027-01-31, UTC). Default: never.",
                                    valueName: "when"))
         var expires: String?

@@ -63,6 +63,11 @@ enum Stylesheet {
         legend { font-weight: 600; padding: 0 .3rem; }
         .choice { margin: .3rem 0; } .choice.inline { display: inline-block; margin-right: 1rem; }
         .choice .help { margin-left: 1.6rem; }
+        .grant { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0 1rem; border-top: 1px solid var(--soft); }
+        .grant .choice { flex: 1 1 18rem; }
+        .grant .limit { display: flex; align-items: baseline; gap: .5rem; margin: .3rem 0; }
+        .grant .limit label { font-size: .9em; color: var(--muted); white-space: nowrap; }
+        .grant .limit input { width: 13rem; }
         .inline-fields { display: flex; gap: 1rem; }
         .buttons { display: flex; gap: .8rem; align-items: center; }
         .secret { margin: 1rem 0; } .secret-row { display: flex; gap: .5rem; } .secret-row input { flex: 1; min-width: 20rem; }

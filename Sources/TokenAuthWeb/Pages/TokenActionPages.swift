@@ -102,7 +102,8 @@ extension ConsolePages {
         audit(context, "token rotated", token: id)
         let note = grace == 0 ? "The old token \(id) has stopped working."
             : "The old token \(id) keeps working for \(TimeText.span(grace)), then stops."
-        let model = SecretModel(heading: "Token rotated", name: name, id: issued.id, secret: String(decoding: issued.secret, as: UTF8.self), note: note)
+        let model = SecretModel(heading: "Token rotated", name: name, id: issued.id, secret: String(decoding: issued.secret, as: UTF8.self),
+                                grants: grants(of: issued.id, context), note: note)
         return pages.page("token_secret", model, frame: frame(context, rights, title: "Token rotated", current: "/tokens"))
     }
 

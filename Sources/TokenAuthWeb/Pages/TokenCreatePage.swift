@@ -25,7 +25,8 @@ extension ConsolePages {
             defer { TokenStore.wipe(&issued.secret) }
             audit(context, "token created", token: issued.id)
             let model = SecretModel(heading: "Token created", name: spec.name, id: issued.id,
-                                    secret: String(decoding: issued.secret, as: UTF8.self), note: nil)
+                                    secret: String(decoding: issued.secret, as: UTF8.self),
+                                    grants: grants(of: issued.id, context), note: nil)
             return pages.page("token_secret", model, frame: frame(context, rights, title: "Token created", current: "/tokens"))
         } catch let failure as TokenAuthError {
             return try createForm(context, rights: rights, input: form, problem: failure.message,
@@ -36,7 +37,7 @@ extension ConsolePages {
     /// The token a filled form asks for; the core checks everything else (and IAM).
     private static func spec(_ form: FormFields, now: Int64) throws -> TokenSpec {
         let kind: TokenKind = form["kind"] == "service" ? .service : .personal
-        let scopes = (form.all("scope") + [form["scopes_text"] ?? ""]).joined(separator: " ")
+        let scopes = [try GrantFields(form).grants(), form["scopes_text"] ?? ""].joined(separator: " ")
         var expiresAt: Int64 = 0
         switch form["expires"] ?? "30" {
         case "never": expiresAt = 0
@@ -61,12 +62,18 @@ extension ConsolePages {
         return TokenSpec(name: form["name"] ?? "", kind: kind, scopes: scopes, expiresAtMS: expiresAt, rateLimit: rate, rateWindowMS: window)
     }
 
+    /// A new token's grants as the core wrote them, for the page that shows its secret. That page must
+    /// show the secret whatever happens, so a failure here shows no grants rather than an error.
+    func grants(of tokenID: String, _ context: ConsoleContext) -> [String] {
+        (try? CoreJSON.decode(TokenJSON.self, store.getToken(actor: context.member, tokenID: tokenID)))?.scopes ?? []
+    }
+
     private func createForm(_ context: ConsoleContext, rights: RightsJSON, input: FormFields, problem: String?,
                             status: HTTPResponse.Status) throws -> Response {
         guard !rights.create.isEmpty else {
             throw TokenAuthError(.permissionDenied, "you may not create tokens: that needs ManagePersonalAccessTokens or ManageServiceAccessTokens")
         }
-        let chosen = Set(input.all("scope"))
+        let typed = GrantFields(input)
         let kind = input["kind"] ?? rights.create.first ?? "personal"
         let kindHelp = [
             "personal": ("Personal", "Linked to your account: it can never do more than you can, now or later, and stops working if you are deactivated."),
@@ -79,7 +86,9 @@ extension ConsolePages {
                 CreateModel.Kind(value: word, label: kindHelp[word]?.0 ?? word, help: kindHelp[word]?.1 ?? "", checked: word == kind)
             },
             scopes: rights.grantableScopes.enumerated().map { index, scope in
-                CreateModel.Scope(index: index, scope: scope.scope, description: scope.description, checked: chosen.contains(scope.scope))
+                CreateModel.Scope(index: index, scope: scope.scope, description: scope.description,
+                                  checked: typed.ticked.contains(scope.scope), limit: typed.limits[scope.scope] ?? "",
+                                  held: GrantFields.pattern(of: scope.scope).map(String.init) ?? "every resource")
             },
             scopesText: input["scopes_text"] ?? "",
             expiries: Self.choices(Self.expiryChoices, input["expires"] ?? "30"), expiresOn: input["expires_on"] ?? "",
@@ -88,12 +97,14 @@ extension ConsolePages {
     }
 }
 
-/// The page that shows a new secret once (creation and rotation).
+/// The page that shows a new secret once (creation and rotation), with the token's grants as the
+/// core wrote them.
 struct SecretModel {
     let heading: String
     let name: String
     let id: String
     let secret: String
+    let grants: [String]
     let note: String?
 }
 
@@ -105,11 +116,16 @@ private struct CreateModel {
         let checked: Bool
     }
 
+    /// One offered grant: a scope the member holds on every resource, or on a pattern only.
     struct Scope {
         let index: Int
         let scope: String
         let description: String?
         let checked: Bool
+        /// The pattern typed in its "Only on" field.
+        let limit: String
+        /// What an empty pattern grants it on: "every resource", or the pattern the member holds it on.
+        let held: String
     }
 
     let csrf: String

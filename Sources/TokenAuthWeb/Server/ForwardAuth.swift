@@ -13,19 +13,26 @@ struct ForwardAuth: Sendable {
     /// The methods answered: a gateway may send the client's own.
     static let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
     static let requiredScopesHeader = HTTPField.Name("X-Required-Scopes")!
+    static let resourceHeader = HTTPField.Name("X-Resource")!
     /// Always sent, so that a gateway that cannot relay a status (nginx turns a 429 into 500) can
     /// read it: nginx's `auth_request_set $ta_status $upstream_http_x_token_status;`.
     static let statusHeader = HTTPField.Name("X-Token-Status")!
 
-    /// Required scopes: the `X-Required-Scopes` header, else the `scopes` query parameter.
+    /// Required scopes: the `X-Required-Scopes` header, else the `scopes` query parameter. The
+    /// resource the request touches: the `X-Resource` header, else the `resource` query parameter.
+    /// The core judges both (an ill-formed resource is TA_INVALID_ARGUMENT, 400) and decides which
+    /// grants count on the resource, or without one.
     func respond(_ request: Request) -> Response {
         let credential = request.headers[.authorization]
-        let scopes = request.headers[Self.requiredScopesHeader]
-            ?? FormFields(encoded: Substring(request.uri.query ?? ""))["scopes"]
+        let scopes = Self.gatewayValue(request, header: Self.requiredScopesHeader, query: "scopes")
+        let resource = Self.gatewayValue(request, header: Self.resourceHeader, query: "resource")
         let verdict = Array((credential ?? "").utf8).withUnsafeBytes { credentialBytes in
             Array((scopes ?? "").utf8).withUnsafeBytes { scopeBytes in
-                store.verify(credential: credential == nil ? nil : credentialBytes,
-                             requiredScopes: scopes == nil ? nil : scopeBytes)
+                Array((resource ?? "").utf8).withUnsafeBytes { resourceBytes in
+                    store.verify(credential: credential == nil ? nil : credentialBytes,
+                                 requiredScopes: scopes == nil ? nil : scopeBytes,
+                                 resource: resource == nil ? nil : resourceBytes)
+                }
             }
         }
         var headers: HTTPFields = [.cacheControl: "no-store", Self.statusHeader: verdict.status.name]
@@ -45,6 +52,19 @@ struct ForwardAuth: Sendable {
         let body = verdict.status.errorJSON ?? Status.errorBody("Internal Server Error")
         return Response(status: HTTPResponse.Status(code: verdict.status.httpStatus), headers: headers,
                         body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// What the gateway says about the request: every `header` field (several are one value joined
+    /// with ", ", as HTTP combines them, which no scope list or resource name accepts: a repeated field
+    /// is refused by the core, never settled by picking one), else every `query` parameter joined the
+    /// same way — read on `/verify` itself only, because below it the path and query are the client's
+    /// (Envoy appends them), and a client must never choose its own resource. nil when absent.
+    static func gatewayValue(_ request: Request, header: HTTPField.Name, query name: String) -> String? {
+        let fields = request.headers[values: header]
+        if !fields.isEmpty { return fields.joined(separator: ", ") }
+        guard request.uri.path == "/verify" else { return nil }
+        let parameters = FormFields(encoded: Substring(request.uri.query ?? "")).all(name)
+        return parameters.isEmpty ? nil : parameters.joined(separator: ", ")
     }
 
     /// RFC 6750's challenge: no error code without credentials, `insufficient_scope` with the scopes.

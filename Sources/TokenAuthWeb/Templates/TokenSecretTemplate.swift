@@ -1,7 +1,8 @@
 #if Console
 extension Templates {
     /// The new secret, shown once: only in the answer to the POST that made it (never in a URL or a
-    /// redirect; Cache-Control: no-store), with a copy button and the product documents' warning.
+    /// redirect; Cache-Control: no-store), with a copy button and the product documents' warning, and
+    /// the grants it carries as written (`tickets:read@project/42`).
     static let tokenSecret = """
         <h1>{{heading}}</h1>
         <div class="warning" role="alert">
@@ -15,6 +16,7 @@ extension Templates {
           </div>
           <p id="copy-status" class="help" role="status" aria-live="polite"></p>
         </div>
+        <p>Grants: {{#grants}}<code>{{.}}</code> {{/grants}}</p>
         {{#note}}<p>{{note}}</p>{{/note}}
         <p>Its id <code>{{id}}</code> names it everywhere else, in the console and in the logs.</p>
         <p><a class="button" href="/tokens/{{id}}">Done</a></p>
