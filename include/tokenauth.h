@@ -481,6 +481,14 @@ ta_status ta_verify_resource(ta_store *store, const char *credential, const char
 ta_status ta_verify_resource_n(ta_store *store, const char *credential, size_t credential_len,
                                const char *required_scopes, const char *resource, ta_verdict *out);
 
+/* Added to the contract (1.1). Whether `required_scopes` and `resource` are well-formed, as
+   ta_verify_resource judges them before it looks at a token, without a store: TA_OK, or
+   TA_INVALID_ARGUMENT with ta_last_error() naming which and why. NULL or "" checks nothing. It does
+   not ask whether the scopes are in a store's catalog. For a gateway that checks a fixed
+   configuration when it loads it (nginx -t), so that a value every request would refuse is
+   refused once, at load. */
+ta_status ta_check_verify_input(const char *required_scopes, const char *resource);
+
 /* Records what the gateway did with a verified request: `operation` names it (e.g.
    "GET /api/tickets", at most 200 bytes), `http_status` is what the upstream answered (100..599).
    Feeds the per-operation statistics. Buffered like the use counts. An unknown token id is

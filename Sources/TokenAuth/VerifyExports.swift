@@ -85,6 +85,16 @@ public func ta_verify_resource_n(_ store: OpaquePointer?, _ credential: UnsafePo
     return verify(store, bytes, required_scopes, resource, out)
 }
 
+/// Whether `required_scopes` and `resource` are well-formed, as a verification judges them before
+/// it looks at a token; no store needed (a gateway checks its fixed configuration with it).
+@c @implementation
+public func ta_check_verify_input(_ required_scopes: UnsafePointer<CChar>?, _ resource: UnsafePointer<CChar>?) -> ta_status {
+    abiCall {
+        try VerifyInput.check(requiredScopes: required_scopes.map { UnsafeRawBufferPointer(start: $0, count: strlen($0)) },
+                              resource: resource.map { UnsafeRawBufferPointer(start: $0, count: strlen($0)) })
+    }
+}
+
 /// Records what the gateway did with a verified request, for the per-operation statistics.
 @c @implementation
 public func ta_record_usage(_ store: OpaquePointer?, _ token_id: UnsafePointer<CChar>?, _ operation: UnsafePointer<CChar>?,

@@ -64,6 +64,30 @@ final class ResourceGrantTests: ABITestCase {
         assertFails(ta_member_put(s, "dora", "nope:read@project/1"), TA_UNKNOWN_SCOPE)
     }
 
+    /// ta_check_verify_input refuses exactly what every verification would refuse as an invalid
+    /// argument, without a store, and names which input is at fault.
+    func testTheInputCheckAnswersAsAVerificationWould() throws {
+        let s = try seededStore()
+        let t = try service(s, actor: nil, scopes: "tickets:read@project/42")
+        let resources: [String?] = [nil, "", "project/42", "project/42/tickets/7", "a.b:c-d_e", "project/*", "/project",
+                                    "project//42", "a b", "project/é", String(repeating: "x", count: 65),
+                                    String(repeating: "a/", count: 512) + "a"]
+        for scopes in [nil, "", "tickets:read", "tickets:read  assets:write", "Tickets:Read", "tickets:read@project/42"] as [String?] {
+            for resource in resources {
+                let verdict = verifyOn(s, t.secret, scopes, resource: resource)
+                let checked = ta_check_verify_input(scopes, resource)
+                XCTAssertEqual(checked == TA_INVALID_ARGUMENT, verdict.status == TA_INVALID_ARGUMENT,
+                               "\(scopes ?? "NULL") on \(resource ?? "NULL"): check \(checked), verify \(verdict.status)")
+                XCTAssertTrue(checked == TA_OK || checked == TA_INVALID_ARGUMENT)
+                if checked == TA_OK { XCTAssertEqual(lastError(), "") }
+            }
+        }
+        assertStatus(ta_check_verify_input("Tickets:Read", "project/42"), TA_INVALID_ARGUMENT)
+        XCTAssertTrue(lastError().contains("required_scopes"), lastError())
+        assertStatus(ta_check_verify_input("tickets:read", "project/*"), TA_INVALID_ARGUMENT)
+        XCTAssertTrue(lastError().contains("resource"), lastError())
+    }
+
     /// Least privilege per grant: every branch of the containment rule, with implications.
     func testCreationNeedsEachGrantCoveredByOneTheActorHolds() throws {
         let s = try seededStore()

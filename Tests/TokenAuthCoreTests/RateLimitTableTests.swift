@@ -55,7 +55,7 @@ final class RateLimitTableTests: DatabaseTestCase {
     }
 
     func testTwoMappingsOfOneFileShareABucket() throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let a = try SharedBuckets.file(at: path + "-ratelimit", like: path, slots: 64)
         let b = try SharedBuckets.file(at: path + "-ratelimit", like: path, slots: 64)
         let token = digest(7)
@@ -80,8 +80,8 @@ final class RateLimitTableTests: DatabaseTestCase {
     }
 
     func testATableItCannotUseIsReportedAndEveryFallbackCounted() throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
-        FileManager.default.createFile(atPath: path + "-ratelimit", contents: Data(repeating: 1, count: 100))
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path + "-ratelimit", contents: Data(repeating: 1, count: 100))
         let store = try TokenStore.open(path: path)
         let issued = try store.createToken(actor: nil, spec: TokenSpec(name: "limited", kind: .service, scopes: "tickets:read",
                                                                         rateLimit: 1, rateWindowMS: 60_000))

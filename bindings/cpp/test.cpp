@@ -248,6 +248,12 @@ void test_create_tokens(tokenauth::Store &s) {
 }
 
 void test_resources() {
+    tokenauth::check_verify_input("tickets:read assets:write", "project/42/tickets/7");
+    tokenauth::check_verify_input(std::nullopt, "");
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, tokenauth::check_verify_input("tickets:read", "project/4 2"));
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, tokenauth::check_verify_input("Tickets:Read"));
+    EXPECT_ERROR(TA_INVALID_ARGUMENT, tokenauth::check_verify_input(std::nullopt, "project/*"));
+
     auto s = tokenauth::Store::open(":memory:");
     s.put_member("lead", "tickets:write@project/42 ManageServiceAccessTokens");
     auto p42 = s.create_token("lead", {"jira sync p42", TA_KIND_SERVICE, "tickets:read@project/42"});

@@ -151,6 +151,15 @@ inline std::string fixed(const char *buf, std::size_t cap) {
 
 }  // namespace detail
 
+/// ta_check_verify_input: throws Error(TA_INVALID_ARGUMENT) for required scopes or a resource name
+/// that every verification would refuse, without a store (std::nullopt or "" checks nothing). For
+/// fixed values of a gateway's configuration, checked once when it loads.
+inline void check_verify_input(std::optional<std::string_view> required_scopes,
+                               std::optional<std::string_view> resource = std::nullopt) {
+    detail::OptCStr scopes(required_scopes, "required_scopes"), name(resource, "resource");
+    detail::check(ta_check_verify_input(scopes.get(), name.get()));
+}
+
 /// What ta_verify decided, copied out of ta_verdict.
 struct Verdict {
     ta_status status = TA_INTERNAL_ERROR;

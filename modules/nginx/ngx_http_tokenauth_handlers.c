@@ -13,8 +13,8 @@
 static ngx_int_t ngx_http_tokenauth_evaluate(ngx_http_request_t *r,
     ngx_http_complex_value_t *cv, char *fixed, ngx_str_t *value, const char **text);
 static ngx_uint_t ngx_http_tokenauth_same(ngx_str_t *a, ngx_str_t *b);
-static const char *ngx_http_tokenauth_invalid_argument(ta_store *store,
-    ngx_http_tokenauth_ctx_t *ctx, const char *resource);
+static const char *ngx_http_tokenauth_invalid_argument(ngx_http_tokenauth_ctx_t *ctx,
+    const char *resource);
 static char *ngx_http_tokenauth_operation(ngx_http_request_t *r,
     ngx_http_tokenauth_loc_conf_t *lcf);
 static ngx_uint_t ngx_http_tokenauth_bearer_presented(ngx_str_t *value);
@@ -170,7 +170,7 @@ ngx_http_tokenauth_access_handler(ngx_http_request_t *r)
 
     if (status == TA_INVALID_ARGUMENT) {
         return ngx_http_tokenauth_refuse(r, ctx, lcf,
-                   ngx_http_tokenauth_invalid_argument(store, ctx, named));
+                   ngx_http_tokenauth_invalid_argument(ctx, named));
     }
 
     if (status != TA_OK) {
@@ -258,19 +258,12 @@ ngx_http_tokenauth_refuse_argument(ngx_http_request_t *r, ngx_http_tokenauth_ctx
 }
 
 
-/* Why the library answered TA_INVALID_ARGUMENT (the store is open). It checks the resource
-   first, before the credential and without counting anything: asked again with the resource
-   alone, it answers TA_INVALID_ARGUMENT only when the resource is at fault (marked in `ctx`);
-   otherwise the scopes are. */
+/* Why the library answered TA_INVALID_ARGUMENT: the resource when the library's own check of
+   it alone says so (marked in `ctx`); otherwise the scopes. */
 static const char *
-ngx_http_tokenauth_invalid_argument(ta_store *store, ngx_http_tokenauth_ctx_t *ctx,
-    const char *resource)
+ngx_http_tokenauth_invalid_argument(ngx_http_tokenauth_ctx_t *ctx, const char *resource)
 {
-    ta_verdict  alone;
-
-    if (resource && resource[0]
-        && ta_verify_resource_n(store, NULL, 0, NULL, resource, &alone) == TA_INVALID_ARGUMENT)
-    {
+    if (ta_check_verify_input(NULL, resource) == TA_INVALID_ARGUMENT) {
         ctx->bad_resource = 1;
         return "the resource (tokenauth_resource) is not a resource name";
     }

@@ -380,6 +380,19 @@ ngx_http_tokenauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    /* A fixed value that every request would refuse is refused now, by the library's own check. */
+    if (ta_check_verify_input(conf->fixed_scopes, NULL) != TA_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "tokenauth_scopes \"%s\": %s",
+                           conf->fixed_scopes, ta_last_error());
+        return NGX_CONF_ERROR;
+    }
+
+    if (ta_check_verify_input(NULL, conf->fixed_resource) != TA_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "tokenauth_resource \"%s\": %s",
+                           conf->fixed_resource, ta_last_error());
+        return NGX_CONF_ERROR;
+    }
+
     if (ngx_http_tokenauth_build_challenge(cf, conf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }

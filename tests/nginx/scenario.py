@@ -86,7 +86,9 @@ GATEWAY = r"""
         }
         location /api/misconfigured {
             tokenauth on;
-            tokenauth_scopes "Tickets:Read";
+            # a fixed value would fail `nginx -t`; from a variable it fails each request
+            set $misconfigured_scopes "Tickets:Read";
+            tokenauth_scopes $misconfigured_scopes;
             proxy_pass http://127.0.0.1:@UPSTREAM@;
         }
         location /custom/ {

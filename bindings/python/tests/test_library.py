@@ -179,3 +179,20 @@ def test_the_library_loads_from_the_package_folder(tmp_path) -> None:
         print("VERSION", tokenauth.version())
     """, TOKENAUTH_LIBRARY="", PYTHONPATH=str(tmp_path))
     assert f"FROM {pkg / 'libtokenauth.so.1'}" in r.stdout, r.stdout + r.stderr
+
+
+def test_check_verify_input_judges_as_a_verification_does() -> None:
+    tokenauth.check_verify_input("tickets:read assets:write", "project/42/tickets/7")
+    tokenauth.check_verify_input(["tickets:read"], None)
+    tokenauth.check_verify_input(None, "")
+    with pytest.raises(tokenauth.InvalidArgument, match="resource"):
+        tokenauth.check_verify_input("tickets:read", "project/4 2")
+    with pytest.raises(tokenauth.InvalidArgument, match="resource"):
+        tokenauth.check_verify_input(None, "project/*")  # a pattern, not a name
+    with pytest.raises(tokenauth.InvalidArgument, match="required_scopes"):
+        tokenauth.check_verify_input("Tickets:Read", None)
+    with tokenauth.Store.open(":memory:") as store:
+        store.put_member("alice", "tickets:read ManagePersonalAccessTokens")
+        secret = store.create_token("ci", "tickets:read", actor="alice").secret
+        for scopes, resource in [("tickets:read", "project/4 2"), ("Tickets:Read", None)]:
+            assert store.verify("Bearer " + secret, scopes, resource=resource).status == Status.INVALID_ARGUMENT

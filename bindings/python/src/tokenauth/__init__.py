@@ -48,6 +48,7 @@ from ._native import BATCH_MAX, LibraryNotFoundError
 from ._ratelimit import RateLimitPolicy, TokenRateLimit
 from ._store import IssuedToken, Store, TokenSpec
 from ._verdict import Verdict
+from ._verify_input import check_verify_input
 
 try:
     # Written by setup.py from include/tokenauth.h: the version of the library this package was
@@ -100,6 +101,7 @@ __all__ = [
     "UnknownToken",
     "UnsafeAfterFork",
     "Verdict",
+    "check_verify_input",
     "error_json",
     "exception_for",
     "last_error",

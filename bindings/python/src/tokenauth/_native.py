@@ -127,6 +127,7 @@ SIGNATURES = {
         _c.c_int,
         [_store_p, _c.c_char_p, _c.c_size_t, _c.c_char_p, _c.c_char_p, _c.POINTER(TaVerdict)],
     ),
+    "ta_check_verify_input": (_c.c_int, [_c.c_char_p, _c.c_char_p]),
     "ta_record_usage": (_c.c_int, [_store_p, _c.c_char_p, _c.c_char_p, _c.c_int]),
     "ta_token_rate_limit": (_c.c_int, [_store_p, _c.c_char_p, _c.POINTER(_c.c_uint32), _c.POINTER(_c.c_uint32)]),
     "ta_token_stats": (_c.c_int, [_store_p, _c.c_char_p, _c.c_char_p, _c.c_int64, _out_str]),
