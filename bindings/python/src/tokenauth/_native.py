@@ -13,7 +13,7 @@ import os
 import struct
 import threading
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 # ------------------------------------------------------------------------------------------------
 # Layouts. These mirror the frozen ABI-1 structs of tokenauth.h field for field.
@@ -234,6 +234,19 @@ def load() -> ctypes.CDLL:
                 # to some other copy of the library.
                 break
         raise LibraryNotFoundError(tried)
+
+
+def holding_gil(name: str) -> Any:
+    """The contract function ``name`` called without releasing the GIL (through ``ctypes.PyDLL``,
+    over the library :func:`load` loaded), for short calls that a background thread makes many in
+    a row. Each ordinary ctypes call releases the GIL and must take it back: while the request
+    thread runs, the background thread then waits for the GIL, receives it at the request thread's
+    next library call, and the request thread pays a wake-up and a wait at every request."""
+    load()
+    assert _loaded_from is not None
+    fn = getattr(ctypes.PyDLL(_loaded_from), name)
+    fn.restype, fn.argtypes = SIGNATURES[name]
+    return fn
 
 
 def loaded_from() -> Optional[str]:

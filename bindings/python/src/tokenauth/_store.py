@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import functools
 import json
 import os
 import threading
@@ -96,6 +97,19 @@ def _words(value: Optional[Words], what: str) -> Optional[bytes]:
     """A space-separated list: a str/bytes as given, or an iterable of words joined by spaces."""
     if value is None or isinstance(value, (str, bytes, bytearray, memoryview)):
         return _text(value, what)
+    if isinstance(value, (list, tuple)):
+        try:
+            return _joined_words(tuple(value), what)
+        except TypeError:  # a word that cannot be hashed: checked below, as any other iterable
+            pass
+    return _joined_words.__wrapped__(value, what)
+
+
+@functools.lru_cache(maxsize=1024)
+def _joined_words(value: Iterable[str], what: str) -> Optional[bytes]:
+    """An iterable of words as one space-separated argument. Cached for tuples: a route passes the
+    same list of scopes on every request, and joining and checking it again cost more than the
+    verification's own Python glue (a failed check raises, so nothing wrong is cached)."""
     words = list(value)
     for w in words:
         if not isinstance(w, str):
@@ -209,6 +223,7 @@ class Store:
         _process.check_usable()
         self._lib = _native.load()
         self._ta_close = self._lib.ta_close  # kept for __del__ at interpreter shutdown
+        self._record_usage_held: Any = None  # ta_record_usage holding the GIL, made on first use
         raw_path = _path(path)
         self.path = os.fsdecode(raw_path)
         config = _native.TaConfig(
@@ -594,8 +609,19 @@ class Store:
 
     def record_usage(self, token_id: Text, operation: Text, http_status: int) -> None:
         """``ta_record_usage``: what the gateway did with a verified request."""
+        self._record_usage(self._lib.ta_record_usage, token_id, operation, http_status)
+
+    def _record_usage_holding_gil(self, token_id: Text, operation: Text, http_status: int) -> None:
+        """:meth:`record_usage` without releasing the GIL, for a background thread that records a
+        queue of requests in one burst (see :func:`_native.holding_gil`; the call is buffered and
+        never waits for a writer)."""
+        if self._record_usage_held is None:
+            self._record_usage_held = _native.holding_gil("ta_record_usage")
+        self._record_usage(self._record_usage_held, token_id, operation, http_status)
+
+    def _record_usage(self, fn: Any, token_id: Text, operation: Text, http_status: int) -> None:
         self._call(
-            self._lib.ta_record_usage,
+            fn,
             _text(token_id, "token_id"),
             _text(operation, "operation"),
             _int(http_status, "http_status", (-(2**31), 2**31 - 1)),

@@ -248,7 +248,8 @@ class Gateway:
         # Statistics never fail a request: when the library refuses (a token deleted meanwhile,
         # a status outside 100..599), the reason is logged to the ``tokenauth`` logger.
         try:
-            self.store().record_usage(token_id, _operation(operation), http_status)
+            # Holding the GIL: called in a burst by the recorder's thread (see _usage).
+            self.store()._record_usage_holding_gil(token_id, _operation(operation), http_status)
         except TokenAuthError as exc:
             log.warning("usage of token %s not recorded: %s", token_id, exc)
 
