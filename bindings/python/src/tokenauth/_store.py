@@ -20,7 +20,7 @@ from ._errors import (
     last_error,
 )
 from ._ratelimit import RateLimitPolicy, TokenRateLimit
-from ._verdict import Verdict
+from ._verdict import _OK, Verdict
 
 Text = Union[str, bytes]
 _TextLike = Union[str, bytes, bytearray, memoryview]
@@ -592,7 +592,7 @@ class Store:
         handle = self._enter()
         try:
             status = fn(handle, cred, len(cred), *requirements, ctypes.byref(out))
-            message = last_error() if status != Status.OK else ""
+            message = last_error() if status != _OK else ""
         finally:
             self._leave()
         return Verdict._from_c(out, message)
