@@ -94,6 +94,22 @@ def test_create_and_verify_personal(team: tokenauth.Store) -> None:
     assert team.require(secret, "tickets:read").subject == "alice"
 
 
+def test_required_scopes_as_a_list_tuple_or_iterable(team: tokenauth.Store) -> None:
+    """A list or tuple of scopes is joined once and reused; every form is judged alike, and a
+    word that is not a str is refused each time, whether or not it can be hashed."""
+    secret = team.create_token("sync", "tickets:read tickets:write", kind="service", actor="bob").secret
+    for _ in range(2):
+        assert team.verify(secret, ["tickets:read", "tickets:write"]).ok
+        assert team.verify(secret, ("tickets:read", "tickets:write")).ok
+        assert team.verify(secret, iter(["tickets:read", "tickets:write"])).ok
+        assert team.verify(secret, ["tickets:read", "tickets:delete"]).missing_scope == "tickets:delete"
+        for bad in (["tickets:read", 7], ["tickets:read", ["tickets:write"]], ("tickets:read", b"x")):
+            with pytest.raises(TypeError, match="must hold str"):
+                team.verify(secret, bad)  # type: ignore[arg-type]
+        with pytest.raises(tokenauth.InvalidArgument):
+            team.verify(secret, ["tickets:read\0"])
+
+
 def test_create_service_token(team: tokenauth.Store) -> None:
     secret, token_id = team.create_token("sync", "tickets:write", kind="service", actor="bob",
                                          rate_limit=100, rate_window_ms=1000)
