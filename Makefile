@@ -77,7 +77,7 @@ TA_RUN_ENV := LD_LIBRARY_PATH=$(TEST_PREFIX)/lib
 DEB_PACKAGES := libssl-dev libsqlite3-dev libpq-dev pkg-config gcc g++ make binutils libc6-dev python3
 
 # Fragments append to these.
-TEST_TARGETS := test-contract test-swift test-abi-symbols test-cxx-header test-c test-two-process test-rate-processes
+TEST_TARGETS := test-contract test-swift test-abi-symbols test-cxx-header test-c test-two-process test-rate-processes test-concurrent-open
 DEMO_TARGETS := demo-status-table
 BENCH_TARGETS :=
 INSTALL_TARGETS :=
@@ -90,7 +90,7 @@ $(shell mkdir -p $(BUILD) && { echo '$(SWIFT_RELEASE_FLAGS)' | cmp -s - $(RELEAS
 
 .PHONY: all lib install uninstall install-test-prefix deps test demo bench clean distclean \
         print-version test-swift test-contract test-abi-symbols test-c test-cxx-header \
-        test-two-process test-rate-processes demo-status-table print-targets
+        test-two-process test-rate-processes test-concurrent-open demo-status-table print-targets
 
 all: lib
 
@@ -252,7 +252,11 @@ test-two-process: $(BUILD)/tests/c/two_process
 test-rate-processes: $(BUILD)/tests/c/rate_processes
 	$(TA_RUN_ENV) $(BUILD)/tests/c/rate_processes
 
-$(BUILD)/tests/c/two_process $(BUILD)/tests/c/rate_processes: $(BUILD)/tests/c/%: tests/c/%.c $(C_TEST_DEPS)
+# Processes opening one new file at once; children forked while a handle's thread works.
+test-concurrent-open: $(BUILD)/tests/c/concurrent_open
+	$(TA_RUN_ENV) $(BUILD)/tests/c/concurrent_open
+
+$(BUILD)/tests/c/two_process $(BUILD)/tests/c/rate_processes $(BUILD)/tests/c/concurrent_open: $(BUILD)/tests/c/%: tests/c/%.c $(C_TEST_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(C_STRICT) -Itests/c $(TA_CFLAGS) $< -o $@ $(TA_LIBS)
 

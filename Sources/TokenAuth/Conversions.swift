@@ -31,8 +31,10 @@ enum Convert {
         return Unmanaged<TokenStore>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
     }
 
+    /// The store behind a handle, usable in this process; throws for NULL or a handle from before a fork.
     static func requireStore(_ handle: OpaquePointer?) throws -> TokenStore {
         guard let store = store(handle) else { throw TokenAuthError(.invalidArgument, "store is NULL") }
+        try store.checkOwnedByThisProcess()
         return store
     }
 

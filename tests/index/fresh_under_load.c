@@ -2,9 +2,9 @@
  * The verification index is never stale, across processes, under concurrent verification.
  *
  * The parent process keeps two threads verifying a set of tokens as fast as they can (so every
- * token sits in its index). A child process — another ta_store on the same file — then, token by
- * token, makes each one fail (revoke, deactivate, delete, deactivate or downgrade its owner) and
- * reports each change over a pipe only after the call returned. The parent marks the token as
+ * token sits in its index). A child process (forked while no store was open) — another ta_store on
+ * the same file — then, token by token, makes each one fail (revoke, deactivate, delete,
+ * deactivate or downgrade its owner) and reports each change over a pipe only after the call returned. The parent marks the token as
  * changed when the report arrives; from then on, a verification that *starts* after the mark must
  * not be TA_OK. Any such OK is a stale answer and fails the test.
  *
@@ -91,19 +91,28 @@ int main(void) {
             return 2;
         }
     }
-    pthread_t threads[THREADS];
-    for (int t = 0; t < THREADS; t++) pthread_create(&threads[t], NULL, verify_loop, (void *)(size_t)(t + 1));
-    usleep(20000); /* every token is in the index by now */
-
-    int pipe_fds[2];
-    if (pipe(pipe_fds) != 0) return 2;
+    /* A process forked while a store is open cannot use the library: the child is forked with
+       none open, and waits for the parent's verifiers to fill their index. */
+    ta_close(store);
+    int pipe_fds[2], go[2];
+    if (pipe(pipe_fds) != 0 || pipe(go) != 0) return 2;
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
+        char byte;
         close(pipe_fds[0]);
+        close(go[1]);
+        if (read(go[0], &byte, 1) != 1) _exit(5);
         _exit(child(path, pipe_fds[1]));
     }
     close(pipe_fds[1]);
+    close(go[0]);
+    if (ta_open(path, NULL, &store) != TA_OK) { fprintf(stderr, "reopen: %s\n", ta_last_error()); return 2; }
+    pthread_t threads[THREADS];
+    for (int t = 0; t < THREADS; t++) pthread_create(&threads[t], NULL, verify_loop, (void *)(size_t)(t + 1));
+    usleep(20000); /* every token is in the index by now */
+    if (write(go[1], "g", 1) != 1) return 2;
+    close(go[1]);
     int i, reported = 0;
     while (read(pipe_fds[0], &i, sizeof i) == (ssize_t)sizeof i) {
         if (i >= 0 && i < TOKENS) atomic_store(&changed[i], 1);

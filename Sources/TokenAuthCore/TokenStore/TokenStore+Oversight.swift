@@ -11,6 +11,7 @@ extension TokenStore {
     /// is looked up in the database, and that answer serves the calling thread until anything is
     /// committed, anywhere.
     public func recordUsage(tokenID: UnsafeRawBufferPointer, operation: UnsafeRawBufferPointer, httpStatus: Int) throws {
+        try checkOwnedByThisProcess()
         guard Validate.isIdentifier(tokenID) else {
             guard let text = String(validating: tokenID, as: UTF8.self) else { throw TokenAuthError.invalid("token_id is not valid UTF-8") }
             _ = try Validate.identifier(text, "token id")

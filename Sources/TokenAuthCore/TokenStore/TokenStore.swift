@@ -15,6 +15,8 @@ public final class TokenStore: Sendable {
     private let flusher: Locked<PeriodicTask?> = Locked(nil)
     /// Leases and returns a fleet's rate-limit shares (PostgreSQL only).
     private let reconciler: Locked<PeriodicTask?> = Locked(nil)
+    /// The process generation the store was opened in (`ProcessFork`).
+    private let generation: Int
 
     /// Opens (creating if needed) the database at `path`; ":memory:" gives a private in-memory store.
     /// The longest path accepted (Linux's PATH_MAX).
@@ -28,21 +30,30 @@ public final class TokenStore: Sendable {
         guard path.utf8.count <= maximumPathBytes else {
             throw TokenAuthError.invalid("path is longer than \(maximumPathBytes) bytes")
         }
-        // A postgresql:// or postgres:// URI opens the fleet backend; anything else is a SQLite path.
-        let backend: any StorageBackend = try PostgresBackend.handles(path)
-            ? PostgresBackend(uri: path, requestedPrefix: configuration.tokenPrefix, busyTimeoutMS: configuration.busyTimeout)
-            : SQLiteBackend(path: path, requestedPrefix: configuration.tokenPrefix, busyTimeoutMS: configuration.busyTimeout)
+        let generation = try ProcessFork.storeOpening()
+        let backend: any StorageBackend
         do {
-            let store = try TokenStore(backend: backend, configuration: configuration)
+            // A postgresql:// or postgres:// URI opens the fleet backend; anything else is a SQLite path.
+            backend = try PostgresBackend.handles(path)
+                ? PostgresBackend(uri: path, requestedPrefix: configuration.tokenPrefix, busyTimeoutMS: configuration.busyTimeout)
+                : SQLiteBackend(path: path, requestedPrefix: configuration.tokenPrefix, busyTimeoutMS: configuration.busyTimeout)
+        } catch {
+            ProcessFork.storeClosed()
+            throw error
+        }
+        do {
+            let store = try TokenStore(backend: backend, configuration: configuration, generation: generation)
             try store.startFlusher()
             return store
         } catch {
             backend.close()
+            ProcessFork.storeClosed()
             throw error
         }
     }
 
-    private init(backend: any StorageBackend, configuration: StoreConfiguration) throws {
+    private init(backend: any StorageBackend, configuration: StoreConfiguration, generation: Int) throws {
+        self.generation = generation
         self.backend = backend
         self.configuration = configuration
         format = TokenFormat(prefix: backend.tokenPrefix)
@@ -82,8 +93,20 @@ public final class TokenStore: Sendable {
     /// Writes all usage still held in memory. On failure the batch is kept for the next flush.
     public func flush() throws { try usageWriter.flush() }
 
-    /// Stops the flush thread, writes what is left, and closes the database.
+    /// Throws unless the store was opened by this process (not by one that then forked it).
+    public func checkOwnedByThisProcess() throws {
+        guard ProcessFork.isCurrent(generation) else { throw ProcessFork.inheritedHandle }
+    }
+
+    /// Stops the flush thread, writes what is left, and closes the database. A handle opened before
+    /// this process was forked is abandoned instead: nothing is joined, written or closed, and its
+    /// memory is never freed (`ProcessFork`).
     public func close() {
+        guard ProcessFork.isCurrent(generation) else {
+            _ = Unmanaged.passRetained(self) // the one reference that keeps the parent's state untouched
+            return
+        }
+        defer { ProcessFork.storeClosed() }
         let task = flusher.withLock { task -> PeriodicTask? in
             defer { task = nil }
             return task
@@ -114,7 +137,8 @@ public final class TokenStore: Sendable {
     /// The same, writing the verdict's text into `text`'s buffers (no String built: the C ABI's path).
     public func verify(credential: UnsafeRawBufferPointer?, requiredScopes: UnsafeRawBufferPointer?,
                        resource: UnsafeRawBufferPointer? = nil, text: VerdictText) -> VerdictFacts {
-        verifier.verify(credential: credential, requiredScopes: requiredScopes, resource: resource, text: text)
+        guard ProcessFork.isCurrent(generation) else { return VerdictFacts(status: .storageError) }
+        return verifier.verify(credential: credential, requiredScopes: requiredScopes, resource: resource, text: text)
     }
 
     /// The same answer as `verify` without side effects: no rate-limit unit spent, no use or denial

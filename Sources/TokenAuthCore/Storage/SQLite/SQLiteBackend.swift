@@ -47,22 +47,50 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
         }
         location = Location(path)
         self.busyTimeoutMS = busyTimeoutMS
-        let connection = try Self.connect(location, readOnly: false, busyTimeoutMS: busyTimeoutMS)
-        tokenPrefix = try Self.prepare(connection, isMemory: location.isMemory, requestedPrefix: requestedPrefix)
+        let (connection, prefix) = try Self.openWriter(location, requestedPrefix: requestedPrefix, busyTimeoutMS: busyTimeoutMS)
+        tokenPrefix = prefix
         commitSignal = location.isMemory ? .localCounter() : .walIndex(of: connection)
         writer = Locked(connection)
     }
 
-    private static func connect(_ location: Location, readOnly: Bool, busyTimeoutMS: Int32) throws -> SQLiteConnection {
-        do {
-            let connection = try SQLiteConnection(path: location.path, uri: location.isURI, busyTimeoutMS: busyTimeoutMS)
-            // A file that is not a database is only noticed on the first read (GRDB issue #54): probe now.
-            try connection.execute("SELECT count(*) FROM sqlite_master")
-            if readOnly { try connection.execute("PRAGMA query_only=1") }
-            return connection
-        } catch let error as SQLiteError {
-            throw error.asTokenAuthError
+    /// Opens the writer connection and prepares the file; returns it with the token prefix.
+    ///
+    /// Processes that open a file no one has set up yet (a gateway's workers on its first start)
+    /// race: SQLite switches an empty file to WAL in its rollback-journal mode, where one process
+    /// can find the lock taken without waiting (SQLITE_BUSY) or remove a journal that another has
+    /// just made, as stale (SQLITE_IOERR_*). Nothing is committed half-way; the loser starts again,
+    /// within busy_timeout, and finds the file set up.
+    private static func openWriter(_ location: Location, requestedPrefix: String?,
+                                   busyTimeoutMS: Int32) throws -> (SQLiteConnection, String) {
+        let creating = !location.isMemory && isEmptyOrMissing(location.path)
+        let deadline = StoreClock.monotonicNS() + Int64(max(busyTimeoutMS, 0)) * 1_000_000
+        var pauseUS: UInt32 = 500
+        return try mapErrors {
+            while true {
+                do {
+                    let connection = try connect(location, readOnly: false, busyTimeoutMS: busyTimeoutMS)
+                    return (connection, try prepare(connection, isMemory: location.isMemory, requestedPrefix: requestedPrefix))
+                } catch let error as SQLiteError where creating && error.isLockOrIOError && StoreClock.monotonicNS() < deadline {
+                    usleep(pauseUS)
+                    pauseUS = min(pauseUS * 2, 20_000)
+                }
+            }
         }
+    }
+
+    /// True when nothing has been written to `path` yet (it is missing or empty).
+    private static func isEmptyOrMissing(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) != 0 || info.st_size == 0
+    }
+
+    /// Opens a connection and reads it once (SQLite errors are thrown as `SQLiteError`).
+    private static func connect(_ location: Location, readOnly: Bool, busyTimeoutMS: Int32) throws -> SQLiteConnection {
+        let connection = try SQLiteConnection(path: location.path, uri: location.isURI, busyTimeoutMS: busyTimeoutMS)
+        // A file that is not a database is only noticed on the first read (GRDB issue #54): probe now.
+        try connection.execute("SELECT count(*) FROM sqlite_master")
+        if readOnly { try connection.execute("PRAGMA query_only=1") }
+        return connection
     }
 
     /// The page size of new databases. A token creation writes about six pages to the WAL (the token
@@ -82,27 +110,23 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
 
     /// Switches to WAL, creates or migrates the schema, and settles the token prefix; returns it.
     private static func prepare(_ db: SQLiteConnection, isMemory: Bool, requestedPrefix: String?) throws -> String {
+        // Takes effect only while the file is still empty (a WAL database keeps its page size).
+        try db.execute("PRAGMA page_size=\(newDatabasePageSize)")
+        if !isMemory {
+            // WAL: readers do not block the writer and the writer does not block readers
+            // (https://sqlite.org/wal.html). The pragma returns a row; sqlite3_exec steps it.
+            try db.execute("PRAGMA journal_mode=WAL")
+            try db.execute("PRAGMA wal_autocheckpoint=\(walCheckpointPages)")
+        }
+        try db.setDurability(.full)
+        try db.execute("BEGIN IMMEDIATE")
         do {
-            // Takes effect only while the file is still empty (a WAL database keeps its page size).
-            try db.execute("PRAGMA page_size=\(newDatabasePageSize)")
-            if !isMemory {
-                // WAL: readers do not block the writer and the writer does not block readers
-                // (https://sqlite.org/wal.html). The pragma returns a row; sqlite3_exec steps it.
-                try db.execute("PRAGMA journal_mode=WAL")
-                try db.execute("PRAGMA wal_autocheckpoint=\(walCheckpointPages)")
-            }
-            try db.setDurability(.full)
-            try db.execute("BEGIN IMMEDIATE")
-            do {
-                let prefix = try migrate(db, requestedPrefix: requestedPrefix)
-                try db.execute("COMMIT")
-                return prefix
-            } catch {
-                try? db.execute("ROLLBACK")
-                throw error
-            }
-        } catch let error as SQLiteError {
-            throw error.asTokenAuthError
+            let prefix = try migrate(db, requestedPrefix: requestedPrefix)
+            try db.execute("COMMIT")
+            return prefix
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
         }
     }
 
@@ -213,10 +237,12 @@ final class SQLiteBackend: StorageBackend, @unchecked Sendable {
     /// Runs `body` on a pooled reader connection (opened on first need), returning it afterwards.
     private func withReader<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         guard !closed.load(ordering: .acquiring) else { throw TokenAuthError.internal("the store is closed") }
-        let connection = try readers.withLock { $0.popLast() }
-            ?? Self.connect(location, readOnly: true, busyTimeoutMS: busyTimeoutMS)
-        defer { readers.withLock { $0.append(connection) } }
-        return try Self.mapErrors { try body(connection) }
+        return try Self.mapErrors {
+            let connection = try readers.withLock { $0.popLast() }
+                ?? Self.connect(location, readOnly: true, busyTimeoutMS: busyTimeoutMS)
+            defer { readers.withLock { $0.append(connection) } }
+            return try body(connection)
+        }
     }
 
     private static func mapErrors<T>(_ body: () throws -> T) throws -> T {

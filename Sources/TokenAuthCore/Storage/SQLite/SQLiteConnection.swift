@@ -133,6 +133,13 @@ final class BusyWait {
 enum SQLiteError: Error {
     case failure(code: Int32, message: String)
 
+    /// A lock that was not granted (SQLITE_BUSY, SQLITE_LOCKED) or an I/O error (SQLITE_IOERR_*).
+    var isLockOrIOError: Bool {
+        switch self {
+        case .failure(let code, _): [SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR].contains(code & 0xFF)
+        }
+    }
+
     var asTokenAuthError: TokenAuthError {
         switch self {
         case .failure(let code, let message):
