@@ -135,7 +135,12 @@ ta_status ta_open(const char *path, const ta_config *config, ta_store **out_stor
    semantics and statuses; every host keeps its own index, refreshed through LISTEN/NOTIFY, and
    fails closed (TA_STORAGE_ERROR) when it cannot confirm freshness. ":memory:" uses SQLite's
    in-process memdb, which has no WAL: its verifications may wait for a write in progress. Files
-   use WAL, where they never do. */
+   use WAL, where they never do.
+   Added: processes open stores after fork(), or close them all before. In a process forked while
+   any store was open (and in its own children), ta_open answers TA_STORAGE_ERROR, and every call
+   on a handle opened before the fork answers TA_STORAGE_ERROR; ta_close of such a handle only
+   abandons it (its threads and connections belong to the parent). Processes may open one new
+   file at the same moment (a gateway's workers on first start): each open succeeds. */
 
 /* Writes all usage still held in memory. */
 ta_status ta_flush(ta_store *store);
