@@ -1,3 +1,5 @@
+import Synchronization
+
 /// One open token database: the whole behaviour of the C ABI, in Swift. Thread-safe; `close` must not
 /// race with other calls.
 public final class TokenStore: Sendable {
@@ -17,6 +19,8 @@ public final class TokenStore: Sendable {
     private let reconciler: Locked<PeriodicTask?> = Locked(nil)
     /// The process generation the store was opened in (`ProcessFork`).
     private let generation: Int
+    /// Set by the first `close`; a second one does nothing.
+    private let closed = Atomic<Bool>(false)
 
     /// Opens (creating if needed) the database at `path`; ":memory:" gives a private in-memory store.
     /// The longest path accepted (Linux's PATH_MAX).
@@ -106,6 +110,7 @@ public final class TokenStore: Sendable {
             _ = Unmanaged.passRetained(self) // the one reference that keeps the parent's state untouched
             return
         }
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         defer { ProcessFork.storeClosed() }
         let task = flusher.withLock { task -> PeriodicTask? in
             defer { task = nil }
