@@ -23,6 +23,66 @@ final class GrantTests: XCTestCase {
         XCTAssertFalse(ResourcePattern.isWellFormed(String(repeating: "ab/", count: 66) + "abc", wildcards: true), "201 bytes")
     }
 
+    /// The definition, read literally: `/`-separated segments of 1...64 bytes of `[A-Za-z0-9._:-]`,
+    /// or (a pattern's) a lone `*`; at most 200 bytes for a pattern, 1,024 for a name.
+    private func definitionSays(_ bytes: [UInt8], wildcards: Bool) -> Bool {
+        let allowed = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-".utf8))
+        guard !bytes.isEmpty, bytes.count <= (wildcards ? 200 : 1024) else { return false }
+        return bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).allSatisfy { segment in
+            (wildcards && Array(segment) == [UInt8(ascii: "*")]) || (1...64).contains(segment.count) && segment.allSatisfy(allowed.contains)
+        }
+    }
+
+    /// Every byte value in every position of a 9-byte name (the word-at-a-time check reads words
+    /// of 8), segments of every length up to 70, then random names of up to 300 bytes over an alphabet rich in `/`, `*` and bytes no
+    /// name holds, with segments near 64 bytes: the check agrees with the definition on each.
+    func testWellFormednessMatchesTheDefinition() {
+        for position in 0..<9 {
+            for value in UInt8.min...UInt8.max {
+                var name = Array("abcd/efgh".utf8)
+                name[position] = value
+                for wildcards in [false, true] {
+                    XCTAssertEqual(name.withUnsafeBytes { ResourcePattern.isWellFormed($0, wildcards: wildcards) },
+                                   definitionSays(name, wildcards: wildcards), "\(name) wildcards \(wildcards)")
+                }
+            }
+        }
+        // Two and three segments of every length up to 70 (0: empty), so that each length meets
+        // each of a word's positions, overlapping last words included.
+        for first in 0...70 {
+            for second in 0...70 {
+                let two = Array(repeating: UInt8(ascii: "x"), count: first) + [UInt8(ascii: "/")]
+                    + Array(repeating: UInt8(ascii: "y"), count: second)
+                for name in [two, two + Array("/z".utf8)] {
+                    XCTAssertEqual(name.withUnsafeBytes { ResourcePattern.isWellFormed($0, wildcards: false) },
+                                   definitionSays(name, wildcards: false), "\(first) and \(second) bytes")
+                }
+            }
+        }
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ab/Z9._:-*".utf8) + [0, 0x20, 0x2C, 0x3B, 0x40, 0x5B, 0x60, 0x7B, 0x7F, 0x80, 0xAF, 0xFF]
+        var wellFormed = 0
+        for _ in 0..<50_000 {
+            var name: [UInt8] = []
+            let length = Int.random(in: 1...300, using: &generator)
+            while name.count < length {
+                // Mostly long runs of one segment byte, so that segments of about 64 bytes come up.
+                if Bool.random(using: &generator) {
+                    name += Array(repeating: UInt8(ascii: "x"), count: Int.random(in: 1...70, using: &generator))
+                } else {
+                    name.append(alphabet.randomElement(using: &generator) ?? 0)
+                }
+            }
+            for wildcards in [false, true] {
+                let expected = definitionSays(name, wildcards: wildcards)
+                wellFormed += expected ? 1 : 0
+                XCTAssertEqual(name.withUnsafeBytes { ResourcePattern.isWellFormed($0, wildcards: wildcards) }, expected,
+                               "\(name) wildcards \(wildcards)")
+            }
+        }
+        XCTAssertGreaterThan(wellFormed, 1_000, "the generator makes well-formed names too")
+    }
+
     func testCoverage() {
         XCTAssertTrue(covers("project/42", "project/42"))
         XCTAssertTrue(covers("project/42", "project/42/tickets/7"), "the name may go deeper")

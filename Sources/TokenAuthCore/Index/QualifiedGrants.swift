@@ -5,10 +5,11 @@ import Glibc
 /// The qualified grants of an indexed token (`tickets:read@project/42`) and, for a personal token,
 /// of its owner, as positions over the index's `ScopeIndex` and pattern bytes: what a verification
 /// against a resource consults when a required scope is not in force on every resource. Built on a
-/// token's first verification only when it or its owner has a qualified grant; immutable. Both
-/// holders' entries and pattern bytes live in one allocation, read in place: a verification follows
-/// no further pointer and takes no reference count.
-final class QualifiedGrants: @unchecked Sendable {
+/// token's first verification only when it or its owner has a qualified grant; immutable. A value
+/// held inline by the token's `IndexedTokenExtra`; both holders' entries and pattern bytes live in
+/// one allocation that `storage` frees, read in place: from the token a verification follows two
+/// pointers (to the extra, then to the entries) and takes no reference count.
+struct QualifiedGrants: @unchecked Sendable {
     /// One expanded grant `S@P`, as built: the position of S (`adminPosition`: every scope) and P.
     struct Entry {
         let position: Int
@@ -34,6 +35,14 @@ final class QualifiedGrants: @unchecked Sendable {
     private let bytes: UnsafeMutableRawBufferPointer
     /// How many of `entries` are the token's.
     let tokenCount: Int
+    /// Owns the allocation behind `entries` and `bytes`.
+    private let storage: Storage
+
+    private final class Storage: @unchecked Sendable {
+        let block: UnsafeMutableRawBufferPointer
+        init(_ block: UnsafeMutableRawBufferPointer) { self.block = block }
+        deinit { block.deallocate() }
+    }
 
     init(token: [Entry], everywhere: ScopeSet, owner: [Entry]?, ownerEverywhere: ScopeSet?) {
         let all = token + (owner ?? [])
@@ -44,6 +53,7 @@ final class QualifiedGrants: @unchecked Sendable {
             UnsafeMutableBufferPointer(start: $0.bindMemory(to: Stored.self, capacity: max(1, all.count)), count: all.count)
         } ?? UnsafeMutableBufferPointer(start: nil, count: 0)
         bytes = UnsafeMutableRawBufferPointer(rebasing: block[storedBytes...])
+        storage = Storage(block)
         var offset = 0
         for (index, entry) in all.enumerated() {
             for byte in entry.pattern {
@@ -57,8 +67,6 @@ final class QualifiedGrants: @unchecked Sendable {
         self.ownerEverywhere = owner == nil ? nil : ownerEverywhere ?? ScopeSet()
         tokenCount = token.count
     }
-
-    deinit { UnsafeMutableRawPointer(entries.baseAddress)?.deallocate() }
 
     /// Whether the scope at `position` is in force on `resource`: the token holds it there, and so
     /// does the owner of a personal token. Returns the token's entry that holds it (-1: a grant on
@@ -76,21 +84,43 @@ final class QualifiedGrants: @unchecked Sendable {
     /// The first of the entries `range` that puts `position` in force on `resource`.
     @inline(__always)
     private func match(_ position: Int, _ resource: UnsafeRawBufferPointer, in range: Range<Int>) -> Int? {
+        guard let base = UnsafeRawPointer(bytes.baseAddress) else { return nil }
         for index in range {
             let entry = entries[index]
             guard entry.position == position || entry.position == Self.adminPosition else { continue }
-            let pattern = UnsafeRawBufferPointer(rebasing: bytes[entry.start..<entry.start + entry.count])
+            let pattern = UnsafeRawBufferPointer(start: base + entry.start, count: entry.count)
             if entry.literal ? Self.prefixes(pattern, resource) : ResourcePattern.covers(pattern, name: resource) { return index }
         }
         return nil
     }
 
-    /// A pattern without `*` covers the names it is a prefix of, ending at a segment boundary.
+    /// A pattern without `*` covers the names it is a prefix of, ending at a segment boundary. The
+    /// boundary is checked first: it alone turns away most patterns that do not cover the name.
     @inline(__always)
     private static func prefixes(_ pattern: UnsafeRawBufferPointer, _ name: UnsafeRawBufferPointer) -> Bool {
-        guard name.count >= pattern.count, let p = pattern.baseAddress, let n = name.baseAddress,
-              memcmp(p, n, pattern.count) == 0 else { return false }
-        return name.count == pattern.count || name[pattern.count] == UInt8(ascii: "/")
+        let count = pattern.count
+        guard name.count >= count, let p = pattern.baseAddress, let n = name.baseAddress else { return false }
+        guard name.count == count || n.load(fromByteOffset: count, as: UInt8.self) == UInt8(ascii: "/") else { return false }
+        return equalBytes(p, n, count)
+    }
+
+    /// Whether the `count` bytes at `a` and `b` are equal, compared a word at a time (the last word
+    /// first, where patterns that share a prefix differ).
+    @inline(__always)
+    private static func equalBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
+        guard count >= 8 else { return memcmp(a, b, count) == 0 }
+        let last = count - 8
+        guard a.loadUnaligned(fromByteOffset: last, as: UInt64.self) == b.loadUnaligned(fromByteOffset: last, as: UInt64.self) else {
+            return false
+        }
+        var offset = 0
+        while offset < last {
+            guard a.loadUnaligned(fromByteOffset: offset, as: UInt64.self) == b.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else {
+                return false
+            }
+            offset += 8
+        }
+        return true
     }
 
     /// The scope position of the token's entry `index` (`adminPosition`: every scope).

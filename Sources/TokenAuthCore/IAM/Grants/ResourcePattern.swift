@@ -9,28 +9,35 @@ public enum ResourcePattern {
     private static let slash = UInt8(ascii: "/")
     private static let star = UInt8(ascii: "*")
 
-    /// Whether `bytes` are a well-formed pattern (`wildcards`) or resource name (not).
+    /// Whether `bytes` are a well-formed pattern (`wildcards`) or resource name (not). Eight bytes
+    /// or more are checked a word at a time (`wordwiseWellFormed`), then byte by byte if a word
+    /// holds something other than segment bytes and `/`.
     public static func isWellFormed(_ bytes: UnsafeRawBufferPointer, wildcards: Bool) -> Bool {
-        guard !bytes.isEmpty, bytes.count <= (wildcards ? maximumPatternBytes : maximumNameBytes) else { return false }
-        var segment = 0
+        guard let base = bytes.baseAddress, !bytes.isEmpty,
+              bytes.count <= (wildcards ? maximumPatternBytes : maximumNameBytes) else { return false }
+        if bytes.count >= 8, let answer = wordwiseWellFormed(base, count: bytes.count) { return answer }
+        var segmentStart = 0
         var starred = false
-        for byte in bytes {
+        for index in 0..<bytes.count {
+            let byte = base.load(fromByteOffset: index, as: UInt8.self)
+            if isSegmentByte(byte) { continue }
             if byte == slash {
-                guard segment > 0 else { return false }
-                segment = 0
+                guard isWholeSegment(length: index - segmentStart, starred: starred) else { return false }
+                segmentStart = index + 1
                 starred = false
-                continue
-            }
-            if byte == star {
-                guard wildcards, segment == 0 else { return false }
+            } else if byte == star, wildcards {
                 starred = true
             } else {
-                guard !starred, isSegmentByte(byte) else { return false }
+                return false
             }
-            segment += 1
-            guard segment <= maximumSegmentBytes else { return false }
         }
-        return segment > 0
+        return isWholeSegment(length: bytes.count - segmentStart, starred: starred)
+    }
+
+    /// A segment is 1...64 bytes, and one with a `*` is that `*` alone.
+    @inline(__always)
+    private static func isWholeSegment(length: Int, starred: Bool) -> Bool {
+        starred ? length == 1 : length > 0 && length <= maximumSegmentBytes
     }
 
     /// The same for text.
@@ -90,11 +97,12 @@ public enum ResourcePattern {
         return true
     }
 
+    /// `[A-Za-z0-9._:-]`: a bit per byte value, bytes 0...63 in the first mask, 64...127 in the second.
+    @inline(__always)
     private static func isSegmentByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
-        case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"): true
-        default: false
-        }
+        let digitsAndPunctuation: UInt64 = 0x07FF_6000_0000_0000 // - . 0-9 :
+        let letters: UInt64 = 0x07FF_FFFE_87FF_FFFE // A-Z _ a-z
+        let mask = byte < 64 ? digitsAndPunctuation : byte < 128 ? letters : 0
+        return (mask >> UInt64(byte & 63)) & 1 != 0
     }
 }
