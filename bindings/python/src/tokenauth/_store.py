@@ -8,6 +8,7 @@ import functools
 import json
 import os
 import threading
+from collections import deque
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Type, Union, cast
 
 from . import _native, _process
@@ -266,7 +267,7 @@ class Store:
             if self._closed:
                 return
             self._closed = True
-            while self._active:
+            while self._calls:
                 cv.wait()
             handle, self._handle = self._handle, None
         if handle:
@@ -310,18 +311,22 @@ class Store:
         return f"<tokenauth.Store {self.path!r} {state}>"
 
     def _new_locks(self) -> None:
-        # Calls in flight are counted under a plain lock (its C-level `with` is the cheapest);
-        # close() waits on a condition over the same lock, notified only once closing.
+        # Each call in flight holds one entry of `_calls` (a deque's append and pop are atomic:
+        # no lock on the way in or out, which every verification pays). A call enters before it
+        # reads `_closed`, and close() sets `_closed` before it reads `_calls`, so either close()
+        # waits for the call or the call sees the store closed. close() waits on a condition,
+        # notified by the last call to leave once closing.
         self._lock = threading.Lock()
         self._cv = threading.Condition(self._lock)
-        self._active = 0
+        self._calls: deque[None] = deque()
 
     def _enter(self) -> int:
-        with self._lock:
-            if self._closed or not self._handle:
-                raise StoreClosed(Status.INVALID_ARGUMENT, None, self._closed_reason())
-            self._active += 1
-            return self._handle
+        self._calls.append(None)
+        handle = self._handle
+        if self._closed or not handle:
+            self._leave()
+            raise StoreClosed(Status.INVALID_ARGUMENT, None, self._closed_reason())
+        return handle
 
     def _closed_reason(self) -> str:
         if self._forked:
@@ -330,9 +335,10 @@ class Store:
         return "the store is closed"
 
     def _leave(self) -> None:
-        with self._lock:
-            self._active -= 1
-            if self._closed and not self._active:
+        calls = self._calls
+        calls.pop()
+        if self._closed and not calls:
+            with self._cv:
                 self._cv.notify_all()
 
     def _call(self, fn: Any, *args: Any) -> None:
