@@ -124,6 +124,19 @@ def test_create_service_token(team: tokenauth.Store) -> None:
     assert team.get_token(host.id)["created_by"] == "system"
 
 
+def test_verdicts_are_immutable_values_compared_without_their_message(team: tokenauth.Store) -> None:
+    secret, token_id = team.create_token("ci", "tickets:read", actor="alice")
+    first, second = team.verify(secret, "tickets:read"), team.verify(secret, "tickets:read")
+    assert first == second and hash(first) == hash(second) and first.message == ""
+    assert first._replace(message="other words") == first
+    assert first._replace(rate_remaining=first.rate_remaining + 1) != first
+    assert (first.token_id, first.subject, first.missing_scope) == (token_id, "alice", "")
+    denied = team.verify(secret, "tickets:write")
+    assert not denied and denied.missing_scope == "tickets:write" and denied.message
+    with pytest.raises(AttributeError):
+        first.status = Status.FORBIDDEN  # type: ignore[misc]
+
+
 def test_create_refusals(team: tokenauth.Store) -> None:
     with pytest.raises(tokenauth.InvalidArgument):  # the host cannot own a personal token
         team.create_token("n", "tickets:read")
