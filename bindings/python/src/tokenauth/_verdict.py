@@ -139,5 +139,3 @@ class Verdict(NamedTuple):
 
 _new_verdict = tuple.__new__
 
-
-_new_verdict = tuple.__new__
