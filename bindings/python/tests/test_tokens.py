@@ -137,6 +137,20 @@ def test_verdicts_are_immutable_values_compared_without_their_message(team: toke
         first.status = Status.FORBIDDEN  # type: ignore[misc]
 
 
+def test_verdicts_of_the_same_bytes_are_decoded_once_and_kept_within_a_bound(team: tokenauth.Store) -> None:
+    from tokenauth import _native, _verdict
+
+    secret, _ = team.create_token("ci", "tickets:read", actor="alice")
+    assert team.verify(secret, "tickets:read") is team.verify(secret, "tickets:read")
+    first, second = team.verify(secret, "tickets:write"), team.verify(secret, "tickets:write")
+    assert first == second and first is not second and first.message  # a denial keeps its own message
+    raw = _native.TaVerdict()
+    for i in range(_verdict._DECODED_MAX + 10):
+        raw.token_id = b"tk_%d" % i
+        assert _verdict.Verdict._from_c(raw).token_id == f"tk_{i}"
+        assert len(_verdict._DECODED) <= _verdict._DECODED_MAX
+
+
 def test_create_refusals(team: tokenauth.Store) -> None:
     with pytest.raises(tokenauth.InvalidArgument):  # the host cannot own a personal token
         team.create_token("n", "tickets:read")

@@ -593,11 +593,12 @@ class Store:
 
     def _verify(self, fn: Any, credential: Credential, *requirements: Optional[bytes]) -> Verdict:
         """Calls a ``ta_verify*_n(store, credential, length, requirements..., &verdict)``."""
-        cred = _credential(credential)
+        cred = credential if type(credential) is bytes else _credential(credential)
         out = _native.TaVerdict()
         handle = self._enter()
         try:
-            status = fn(handle, cred, len(cred), *requirements, ctypes.byref(out))
+            # The verdict passed as itself: its argtype, a pointer to it, makes the reference.
+            status = fn(handle, cred, len(cred), *requirements, out)
             message = last_error() if status != _OK else ""
         finally:
             self._leave()

@@ -56,6 +56,8 @@ class Answer(NamedTuple):
 
 
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+_OK = Status.OK
+_new_answer = tuple.__new__  # an Answer in one step, for the common case (no defaults to fill)
 
 
 def scopes_for_method(declared: ScopeDeclaration, method: str) -> Optional[Words]:
@@ -178,8 +180,8 @@ class Gateway:
             return self.refuse(Status.INVALID_ARGUMENT)
         raw = _header_bytes(authorization)
         verdict = store.verify(raw, required_scopes, resource=resource)
-        if verdict.ok and verdict.rate_limit == 0:  # the common case, kept short
-            return Answer(200, _NO_HEADERS, None, verdict)
+        if verdict.status == _OK and verdict.rate_limit == 0:  # the common case, kept short
+            return _new_answer(Answer, (200, _NO_HEADERS, None, verdict))
         return self.answer(verdict, required_scopes, presented=bool(raw.strip()))
 
     def unavailable(self, exc: TokenAuthError) -> Answer:

@@ -53,6 +53,7 @@ DEFAULTS: Dict[str, Any] = {
     "OPTIONS": {},  # more Store.open keywords: default_rate_limit, busy_timeout_ms, ...
 }
 USAGE_MIDDLEWARE = "tokenauth.contrib.drf.UsageMiddleware"
+_OK = Status.OK  # read on every request: a module global, faster than the enum's attribute
 
 log = logging.getLogger("tokenauth")
 
@@ -70,7 +71,12 @@ class TokenPrincipal:
 
     def __init__(self, verdict: Verdict) -> None:
         self.verdict = verdict
-        self.id = self.pk = self.username = verdict.subject
+
+    @property
+    def id(self) -> str:
+        return self.verdict.subject
+
+    pk = username = id
 
     @property
     def is_service(self) -> bool:
@@ -204,7 +210,10 @@ def required_resource(view: Any, request: Any) -> Optional[str]:
     getter = getattr(view, "get_required_resource", None)
     if getter is not None:
         return checked(getter(request))
-    return checked(resolve(getattr(view, "required_resource", None), getattr(view, "kwargs", None) or {}))
+    source = getattr(view, "required_resource", None)
+    if source is None:
+        return None
+    return checked(resolve(source, getattr(view, "kwargs", None) or {}))
 
 
 def _is_bearer(header: str) -> bool:
@@ -241,15 +250,16 @@ class TokenAuthentication(BaseAuthentication):
             return None
         view = (request.parser_context or {}).get("view")
         scopes = required_scopes(view, request.method)
-        gw, user_for = _configuration()
+        gw, user_for = _configured or _configuration()
         if scopes is None and getattr(view, "required_scopes", None) is not None:
             if not _handles(view, request.method):
                 return None  # DRF answers 405
             answer = gw.refuse(Status.FORBIDDEN)
         else:
             answer = gw.check(header, scopes, resource=required_resource(view, request))
-        _answer_headers_on(view, answer)
-        if not answer.ok:
+        if answer.headers:
+            _answer_headers_on(view, answer)
+        if answer.body is not None:
             raise TokenAuthRefusal(answer)
         assert answer.verdict is not None
         user = user_for(answer.verdict)
@@ -302,8 +312,8 @@ class UsageMiddleware:
     def __call__(self, request: Any) -> Any:
         response = self.get_response(request)
         verdict = getattr(request, "auth", None)
-        if isinstance(verdict, Verdict) and verdict.ok:
-            gateway().record(verdict, operation(request), response.status_code)
+        if isinstance(verdict, Verdict) and verdict.status == _OK:
+            (_configured or _configuration())[0].record(verdict, operation(request), response.status_code)
         return response
 
 
