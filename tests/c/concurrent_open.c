@@ -61,12 +61,8 @@ static int open_and_use(const char *path, const char *secret)
     if (secret) {
         st = ta_verify(store, secret, "tickets:read", &v);
     } else {
-        ta_token_spec spec;
+        ta_token_spec spec = th_spec("opener", TA_KIND_SERVICE, "tickets:read");
         char *created = NULL;
-        memset(&spec, 0, sizeof spec);
-        spec.name = "opener";
-        spec.kind = TA_KIND_SERVICE;
-        spec.scopes = "tickets:read";
         st = ta_token_create(store, NULL, &spec, &created, NULL);
         if (st == TA_OK)
             st = ta_verify(store, created, "tickets:read", &v);
@@ -212,10 +208,7 @@ static void round_fork(void)
     memset(&config, 0, sizeof config);
     config.usage_flush_ms = 1;
     parent_store = th_open(fork_path, &config);
-    memset(&spec, 0, sizeof spec);
-    spec.name = "forked";
-    spec.kind = TA_KIND_SERVICE;
-    spec.scopes = "tickets:read";
+    spec = th_spec("forked", TA_KIND_SERVICE, "tickets:read");
     CHECK_STATUS(ta_token_create(parent_store, NULL, &spec, &fork_secret, NULL), TA_OK);
     fork_children("round 2: forked while a store was open (its flush thread busy), each child refused",
                   CHILDREN, verify_in_parent, child_with_parent_store);

@@ -115,6 +115,17 @@ static inline const char *th_db_path(const char *name)
     return p;
 }
 
+/* A token spec with a name, a kind and scopes; every other field zero (no expiry, no rate limit). */
+static inline ta_token_spec th_spec(const char *name, ta_token_kind kind, const char *scopes)
+{
+    ta_token_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.name = name;
+    spec.kind = kind;
+    spec.scopes = scopes;
+    return spec;
+}
+
 /* Opens a store or exits: the rest of a program cannot run without it. */
 static inline ta_store *th_open(const char *path, const ta_config *config)
 {

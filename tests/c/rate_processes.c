@@ -112,10 +112,7 @@ static char *create_token(void)
     ta_store *admin = th_open(path, NULL);
     ta_token_spec spec;
     char *secret = NULL;
-    memset(&spec, 0, sizeof spec);
-    spec.name = "limited";
-    spec.kind = TA_KIND_SERVICE;
-    spec.scopes = "tickets:read";
+    spec = th_spec("limited", TA_KIND_SERVICE, "tickets:read");
     spec.rate_limit = LIMIT;
     spec.rate_window_ms = WINDOW_MS;
     CHECK_STATUS(ta_token_create(admin, NULL, &spec, &secret, NULL), TA_OK);

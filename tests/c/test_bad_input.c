@@ -47,10 +47,7 @@ int main(void)
     memset(huge, 'a', MIB);
     huge[MIB] = '\0';
     CHECK_STATUS(ta_member_put(store, "root", "admin"), TA_OK);
-    memset(&spec, 0, sizeof spec);
-    spec.name = "good";
-    spec.kind = TA_KIND_SERVICE;
-    spec.scopes = "tickets:read";
+    spec = th_spec("good", TA_KIND_SERVICE, "tickets:read");
     CHECK_STATUS(ta_token_create(store, "root", &spec, &secret, &id), TA_OK);
     before = audit_size(store);
     CHECK(before > 0);

@@ -41,10 +41,7 @@ int main(void)
     const char *bad_prefixes[] = {"a", "abcdefghi", "Ab", "a1", "", "ab-", "tka ", "\xc3\xa9t"};
     size_t i;
 
-    memset(&spec, 0, sizeof spec);
-    spec.name = "svc";
-    spec.kind = TA_KIND_SERVICE;
-    spec.scopes = "tickets:read";
+    spec = th_spec("svc", TA_KIND_SERVICE, "tickets:read");
 
     /* Argument checks: *out_store is NULL after every failure. */
     CHECK_STATUS(ta_open(NULL, NULL, &a), TA_INVALID_ARGUMENT);

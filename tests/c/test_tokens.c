@@ -9,16 +9,6 @@
 
 static ta_store *store;
 
-static ta_token_spec spec_of(const char *name, ta_token_kind kind, const char *scopes)
-{
-    ta_token_spec s;
-    memset(&s, 0, sizeof s);
-    s.name = name;
-    s.kind = kind;
-    s.scopes = scopes;
-    return s;
-}
-
 /* Creates a token or reports why not; the caller frees both strings. */
 static int create(const char *actor, ta_token_spec spec, char **secret, char **id)
 {
@@ -80,7 +70,7 @@ int main(void)
     CHECK_STATUS(ta_member_put(store, "nobody", ""), TA_OK);
 
     /* ---- create a personal token */
-    spec = spec_of("laptop", TA_KIND_PERSONAL, "tickets:write");
+    spec = th_spec("laptop", TA_KIND_PERSONAL, "tickets:write");
     CHECK(create("dev", spec, &dev_secret, &dev_id));
     n_tokens++;
     CHECK(th_token_well_formed(dev_secret, "tka", 'p'));
@@ -113,39 +103,39 @@ int main(void)
     ta_free(json);
 
     /* ---- create: what the actor may grant */
-    spec = spec_of("too wide", TA_KIND_PERSONAL, "tickets:write users:read");
+    spec = th_spec("too wide", TA_KIND_PERSONAL, "tickets:write users:read");
     CHECK_STATUS(ta_token_create(store, "dev", &spec, &p, &q), TA_PERMISSION_DENIED);
     CHECK(p == NULL && q == NULL);
-    spec = spec_of("unknown", TA_KIND_PERSONAL, "tickets:write nope:nope");
+    spec = th_spec("unknown", TA_KIND_PERSONAL, "tickets:write nope:nope");
     CHECK_STATUS(ta_token_create(store, "dev", &spec, &p, &q), TA_UNKNOWN_SCOPE);
     CHECK_STATUS(ta_token_create(store, "nobody", &spec, NULL, NULL), TA_UNKNOWN_SCOPE); /* scopes before IAM */
     CHECK_STATUS(ta_token_create(store, "ghost", &spec, NULL, NULL), TA_PERMISSION_DENIED); /* not a member */
-    spec = spec_of("bad syntax", TA_KIND_PERSONAL, "Tickets:Write");
+    spec = th_spec("bad syntax", TA_KIND_PERSONAL, "Tickets:Write");
     CHECK_STATUS(ta_token_create(store, "dev", &spec, NULL, NULL), TA_INVALID_ARGUMENT);
-    spec = spec_of("no scopes", TA_KIND_PERSONAL, "");
+    spec = th_spec("no scopes", TA_KIND_PERSONAL, "");
     CHECK_STATUS(ta_token_create(store, "dev", &spec, NULL, NULL), TA_INVALID_ARGUMENT);
-    spec = spec_of("", TA_KIND_PERSONAL, "tickets:read");
+    spec = th_spec("", TA_KIND_PERSONAL, "tickets:read");
     CHECK_STATUS(ta_token_create(store, "dev", &spec, NULL, NULL), TA_INVALID_ARGUMENT);
-    spec = spec_of(name201, TA_KIND_PERSONAL, "tickets:read");
+    spec = th_spec(name201, TA_KIND_PERSONAL, "tickets:read");
     CHECK_STATUS(ta_token_create(store, "dev", &spec, NULL, NULL), TA_INVALID_ARGUMENT);
-    spec = spec_of("bad \xc3\x28 utf8", TA_KIND_PERSONAL, "tickets:read");
+    spec = th_spec("bad \xc3\x28 utf8", TA_KIND_PERSONAL, "tickets:read");
     CHECK_STATUS(ta_token_create(store, "dev", &spec, NULL, NULL), TA_INVALID_ARGUMENT);
-    spec = spec_of("kind", (ta_token_kind)3, "tickets:read");
+    spec = th_spec("kind", (ta_token_kind)3, "tickets:read");
     CHECK_STATUS(ta_token_create(store, "dev", &spec, NULL, NULL), TA_INVALID_ARGUMENT);
-    spec = spec_of("past", TA_KIND_PERSONAL, "tickets:read");
+    spec = th_spec("past", TA_KIND_PERSONAL, "tickets:read");
     spec.expires_at_ms = T0 - 1;
     CHECK_STATUS(ta_token_create(store, "dev", &spec, NULL, NULL), TA_INVALID_ARGUMENT);
     spec.expires_at_ms = T0; /* "in the future" */
     CHECK_STATUS(ta_token_create(store, "dev", &spec, NULL, NULL), TA_INVALID_ARGUMENT);
-    spec = spec_of("service", TA_KIND_SERVICE, "tickets:read");
+    spec = th_spec("service", TA_KIND_SERVICE, "tickets:read");
     CHECK_STATUS(ta_token_create(store, "dev", &spec, NULL, NULL), TA_PERMISSION_DENIED); /* no MSAT */
-    spec = spec_of("host personal", TA_KIND_PERSONAL, "tickets:read");
+    spec = th_spec("host personal", TA_KIND_PERSONAL, "tickets:read");
     CHECK_STATUS(ta_token_create(store, NULL, &spec, NULL, NULL), TA_INVALID_ARGUMENT); /* host owns none */
     /* A 200-byte UTF-8 name is fine, and out pointers may be NULL. */
-    spec = spec_of(name200, TA_KIND_PERSONAL, "assets:read");
+    spec = th_spec(name200, TA_KIND_PERSONAL, "assets:read");
     CHECK_STATUS(ta_token_create(store, "dev", &spec, NULL, NULL), TA_OK);
     n_tokens++;
-    spec = spec_of("caf\xc3\xa9 \xe2\x9c\x93", TA_KIND_PERSONAL, "assets:read");
+    spec = th_spec("caf\xc3\xa9 \xe2\x9c\x93", TA_KIND_PERSONAL, "assets:read");
     CHECK_STATUS(ta_token_create(store, "dev", &spec, NULL, &q), TA_OK);
     n_tokens++;
     json = get("dev", q);
@@ -155,7 +145,7 @@ int main(void)
     q = NULL;
 
     /* ---- service tokens */
-    spec = spec_of("ci", TA_KIND_SERVICE, "tickets:read");
+    spec = th_spec("ci", TA_KIND_SERVICE, "tickets:read");
     CHECK(create("ops", spec, &svc_secret, &svc_id));
     n_tokens++;
     CHECK(th_token_well_formed(svc_secret, "tka", 's'));
@@ -163,9 +153,9 @@ int main(void)
     CHECK(json_str_is(json, "kind", "service") && json_raw_is(json, "owner", "null") &&
           json_str_is(json, "created_by", "ops"));
     ta_free(json);
-    spec = spec_of("ci wide", TA_KIND_SERVICE, "tickets:write");
+    spec = th_spec("ci wide", TA_KIND_SERVICE, "tickets:write");
     CHECK_STATUS(ta_token_create(store, "ops", &spec, NULL, NULL), TA_PERMISSION_DENIED);
-    spec = spec_of("host service", TA_KIND_SERVICE, "users:write");
+    spec = th_spec("host service", TA_KIND_SERVICE, "users:write");
     spec.rate_limit = 7;
     spec.rate_window_ms = 1000;
     CHECK(create(NULL, spec, &host_secret, &host_id));
@@ -175,7 +165,7 @@ int main(void)
           json_int(json, "window_ms", -1) == 1000);
     CHECK(json_len_is(json, "effective_scopes", 2) && json_has_item(json, "effective_scopes", "users:read"));
     ta_free(json);
-    spec = spec_of("root token", TA_KIND_PERSONAL, "admin"); /* admin implies every IAM action */
+    spec = th_spec("root token", TA_KIND_PERSONAL, "admin"); /* admin implies every IAM action */
     CHECK_STATUS(ta_token_create(store, "root", &spec, NULL, NULL), TA_OK);
     n_tokens++;
 
@@ -273,7 +263,7 @@ int main(void)
     {
         char *old_secret = NULL, *old_id = NULL, *new_secret = NULL, *new_id = NULL;
         ta_status s;
-        spec = spec_of("rotating", TA_KIND_PERSONAL, "tickets:read");
+        spec = th_spec("rotating", TA_KIND_PERSONAL, "tickets:read");
         spec.expires_at_ms = T0 + 10 * DAY;
         spec.rate_limit = 100;
         spec.rate_window_ms = 60000;
@@ -340,7 +330,7 @@ int main(void)
     {
         char *e_id = NULL;
         ta_set_clock(store, T0 + 2 * HOUR);
-        spec = spec_of("short-lived", TA_KIND_SERVICE, "users:read");
+        spec = th_spec("short-lived", TA_KIND_SERVICE, "users:read");
         spec.expires_at_ms = T0 + 3 * HOUR; /* a lifetime of one hour */
         CHECK(create(NULL, spec, NULL, &e_id));
         n_tokens++;
@@ -404,7 +394,7 @@ int main(void)
     /* ---- removing the owner */
     {
         char *s1 = NULL, *id1 = NULL;
-        spec = spec_of("dev's other", TA_KIND_PERSONAL, "assets:read");
+        spec = th_spec("dev's other", TA_KIND_PERSONAL, "assets:read");
         CHECK(create("dev", spec, &s1, &id1));
         n_tokens++;
         CHECK_STATUS(ta_member_remove(store, "dev"), TA_OK);

@@ -286,10 +286,7 @@ static int run_a(const char *path, pid_t b)
     printf("A: B deleted the service token: TA_UNKNOWN_TOKEN\n");
     send_msg(to_b[1], "ok", NULL, NULL);
 
-    memset(&spec, 0, sizeof spec);
-    spec.name = "issued by A";
-    spec.kind = TA_KIND_SERVICE;
-    spec.scopes = "users:read";
+    spec = th_spec("issued by A", TA_KIND_SERVICE, "users:read");
     CHECK_STATUS(ta_token_create(s, NULL, &spec, &a_secret, &a_id), TA_OK);
     send_msg(to_b[1], "a created", a_secret, NULL);
     recv_msg(to_a[0], "ok");
