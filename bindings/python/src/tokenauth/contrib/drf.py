@@ -245,11 +245,14 @@ class TokenAuthentication(BaseAuthentication):
     """
 
     def authenticate(self, request: Any) -> Optional[Tuple[Any, Verdict]]:
-        header = request.META.get("HTTP_AUTHORIZATION", "")
+        # The Django request underneath: DRF's Request reaches its attributes through __getattr__,
+        # a microsecond each between two requests.
+        http = getattr(request, "_request", request)
+        header = http.META.get("HTTP_AUTHORIZATION", "")
         if not _is_bearer(header):
             return None
         view = (request.parser_context or {}).get("view")
-        scopes = required_scopes(view, request.method)
+        scopes = required_scopes(view, http.method)
         gw, user_for = _configured or _configuration()
         if scopes is None and getattr(view, "required_scopes", None) is not None:
             if not _handles(view, request.method):
