@@ -23,9 +23,6 @@
 /* The most bytes of an operation name that ta_record_usage accepts. */
 #define NGX_HTTP_TOKENAUTH_OPERATION_MAX  200
 
-/* The methods nginx knows, OTHER included (ngx_http_tokenauth_operation.c). */
-#define NGX_HTTP_TOKENAUTH_METHODS  17
-
 
 typedef struct {
     ngx_str_t                  store;        /* tokenauth_store: a path or a postgresql:// URI,
@@ -46,10 +43,10 @@ typedef struct {
     ngx_http_complex_value_t  *operation;    /* tokenauth_operation; NULL: "METHOD location" */
     char                      *fixed_operation; /* the operation as a C string when it holds no
                                                 variable */
-    char                      *method_operations[NGX_HTTP_TOKENAUTH_METHODS];
-                                             /* "METHOD location", the default operation, for
-                                                each method nginx knows; set with "tokenauth
-                                                on" */
+    char                     **method_operations; /* "METHOD location", the default
+                                                operation, for each method nginx knows (in the
+                                                order of ngx_http_tokenauth_operation.c); set
+                                                with "tokenauth on" */
     ngx_str_t                  realm;        /* tokenauth_realm */
     ngx_str_t                  challenge;    /* Bearer realm="..." (the realm escaped) */
 } ngx_http_tokenauth_loc_conf_t;

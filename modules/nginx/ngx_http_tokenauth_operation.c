@@ -16,7 +16,7 @@
 static struct {
     ngx_uint_t  method;
     ngx_str_t   name;
-}  ngx_http_tokenauth_methods[NGX_HTTP_TOKENAUTH_METHODS] = {
+}  ngx_http_tokenauth_methods[] = {
     { NGX_HTTP_GET, ngx_string("GET") },
     { NGX_HTTP_HEAD, ngx_string("HEAD") },
     { NGX_HTTP_POST, ngx_string("POST") },
@@ -32,9 +32,14 @@ static struct {
     { NGX_HTTP_LOCK, ngx_string("LOCK") },
     { NGX_HTTP_UNLOCK, ngx_string("UNLOCK") },
     { NGX_HTTP_TRACE, ngx_string("TRACE") },
+#ifdef NGX_HTTP_CONNECT
     { NGX_HTTP_CONNECT, ngx_string("CONNECT") },
+#endif
     { NGX_HTTP_UNKNOWN, ngx_string("OTHER") }
 };
+
+#define NGX_HTTP_TOKENAUTH_METHODS  \
+    (sizeof(ngx_http_tokenauth_methods) / sizeof(ngx_http_tokenauth_methods[0]))
 
 
 /* `value` cut to at most NGX_HTTP_TOKENAUTH_OPERATION_MAX bytes (not inside a UTF-8 sequence), as
@@ -75,6 +80,11 @@ ngx_http_tokenauth_method_operations(ngx_conf_t *cf, ngx_http_tokenauth_loc_conf
     u_char      *p;
     ngx_str_t    value, *method;
     ngx_uint_t   i;
+
+    lcf->method_operations = ngx_palloc(cf->pool, NGX_HTTP_TOKENAUTH_METHODS * sizeof(char *));
+    if (lcf->method_operations == NULL) {
+        return NGX_ERROR;
+    }
 
     for (i = 0; i < NGX_HTTP_TOKENAUTH_METHODS; i++) {
         method = &ngx_http_tokenauth_methods[i].name;
