@@ -143,6 +143,29 @@ final class UsageStatsTests: ABITestCase {
         XCTAssertEqual((st["by_status"] as? [String: Any])?.count, 0)
     }
 
+    /// A token whose requests are being counted (the quick path of the call) gets the same checks.
+    func testRecordUsageBadArgumentsOfACountedToken() throws {
+        let s = try seededStore()
+        let t = try create(s, actor: Members.alice, scopes: "tickets:read")
+        assertStatus(ta_record_usage(s, t.id, "GET /", 200), TA_OK)
+        assertFails(ta_record_usage(s, t.id, "", 200), TA_INVALID_ARGUMENT, "operation empty")
+        assertFails(ta_record_usage(s, t.id, String(repeating: "o", count: 201), 200), TA_INVALID_ARGUMENT, "201 bytes")
+        withCArgs([.bytes(invalidUTF8)]) { p in
+            assertFails(ta_record_usage(s, t.id, p[0], 200), TA_INVALID_ARGUMENT, "invalid UTF-8 operation")
+        }
+        for code: Int32 in [99, 600, 0, -1] {
+            assertFails(ta_record_usage(s, t.id, "GET /", code), TA_INVALID_ARGUMENT, "http_status \(code)")
+        }
+        assertFails(ta_record_usage(s, t.id + "!", "GET /", 200), TA_INVALID_ARGUMENT, "malformed token id")
+        let st = try stats(s, actor: Members.alice, t.id)
+        let ops = st["by_operation"] as? [String: Any] ?? [:]
+        let byStatus = st["by_status"] as? [String: Any] ?? [:]
+        XCTAssertEqual(ops.count, 1, "a refused call recorded something: \(ops)")
+        XCTAssertEqual(int64(ops["GET /"]), 1)
+        XCTAssertEqual(byStatus.count, 1, "a refused call recorded something: \(byStatus)")
+        XCTAssertEqual(int64(byStatus["200"]), 1)
+    }
+
     func testUsageSurvivesCloseAndReopen() throws {
         let path = tempPath()
         var s = try seededStore(path: path)

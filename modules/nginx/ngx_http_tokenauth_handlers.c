@@ -15,8 +15,6 @@ static ngx_int_t ngx_http_tokenauth_evaluate(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_tokenauth_same(ngx_str_t *a, ngx_str_t *b);
 static const char *ngx_http_tokenauth_invalid_argument(ngx_http_tokenauth_ctx_t *ctx,
     const char *resource);
-static char *ngx_http_tokenauth_operation(ngx_http_request_t *r,
-    ngx_http_tokenauth_loc_conf_t *lcf);
 static ngx_uint_t ngx_http_tokenauth_bearer_presented(ngx_str_t *value);
 static ngx_int_t ngx_http_tokenauth_refuse(ngx_http_request_t *r,
     ngx_http_tokenauth_ctx_t *ctx, ngx_http_tokenauth_loc_conf_t *lcf, const char *why);
@@ -27,11 +25,21 @@ static void ngx_http_tokenauth_cleanup(void *data);
 
 /* ------------------------------------------------------------------ the context */
 
-/* Marks the pool cleanup that keeps the context reachable after r->ctx is cleared. */
+/* Contexts the worker is done with, for its next requests (a worker is single-threaded). A context
+   is kept out of the request's pool, where it often took a pool block of its own; the list holds at
+   most as many as requests were checked at once. */
+static ngx_http_tokenauth_ctx_t  *ngx_http_tokenauth_free_ctx;
+
+
+/* Gives the context back when the request's pool is destroyed; its pool cleanup also keeps the
+   context reachable after an internal redirect cleared r->ctx. */
 static void
 ngx_http_tokenauth_cleanup(void *data)
 {
-    (void) data;
+    ngx_http_tokenauth_ctx_t  *ctx = data;
+
+    ctx->next_free = ngx_http_tokenauth_free_ctx;
+    ngx_http_tokenauth_free_ctx = ctx;
 }
 
 
@@ -66,13 +74,25 @@ ngx_http_tokenauth_create_ctx(ngx_http_request_t *r)
     ngx_pool_cleanup_t        *cln;
     ngx_http_tokenauth_ctx_t  *ctx;
 
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_tokenauth_ctx_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
         return NULL;
     }
 
-    ctx = cln->data;
+    ctx = ngx_http_tokenauth_free_ctx;
+
+    if (ctx) {
+        ngx_http_tokenauth_free_ctx = ctx->next_free;
+
+    } else {
+        ctx = ngx_alloc(sizeof(ngx_http_tokenauth_ctx_t), r->connection->log);
+        if (ctx == NULL) {
+            return NULL;
+        }
+    }
+
     ngx_memzero(ctx, sizeof(ngx_http_tokenauth_ctx_t));
+    cln->data = ctx;
     cln->handler = ngx_http_tokenauth_cleanup;
     ngx_http_set_ctx(r, ctx, ngx_http_tokenauth_module);
 
@@ -158,11 +178,9 @@ ngx_http_tokenauth_access_handler(ngx_http_request_t *r)
 
     if (r->headers_in.authorization) {
         credential = r->headers_in.authorization->value;
-        ctx->presented = ngx_http_tokenauth_bearer_presented(&credential);
 
     } else {
         ngx_str_set(&credential, "");
-        ctx->presented = 0;
     }
 
     status = ta_verify_resource_n(store, (const char *) credential.data, credential.len,
@@ -205,6 +223,8 @@ ngx_http_tokenauth_refuse(ngx_http_request_t *r, ngx_http_tokenauth_ctx_t *ctx,
     ctx->refusal = ctx->verdict.http_status;
     ctx->challenge = lcf->challenge;
     ctx->uri_changes = r->uri_changes;
+    ctx->presented = r->headers_in.authorization
+                     && ngx_http_tokenauth_bearer_presented(&r->headers_in.authorization->value);
     level = NGX_LOG_INFO;
 
     switch (status) {
@@ -332,71 +352,6 @@ static ngx_uint_t
 ngx_http_tokenauth_same(ngx_str_t *a, ngx_str_t *b)
 {
     return a->len == b->len && (a->len == 0 || ngx_memcmp(a->data, b->data, a->len) == 0);
-}
-
-
-/* The operation usage is counted under: tokenauth_operation, else "METHOD location" (a method
-   nginx does not know counts as OTHER, so that clients cannot mint operations). At most
-   NGX_HTTP_TOKENAUTH_OPERATION_MAX bytes, cut at a character boundary; NUL-terminated. */
-static char *
-ngx_http_tokenauth_operation(ngx_http_request_t *r, ngx_http_tokenauth_loc_conf_t *lcf)
-{
-    u_char                    *p, *nul;
-    size_t                     len;
-    ngx_str_t                  value, method;
-    ngx_http_core_loc_conf_t  *clcf;
-
-    if (lcf->operation) {
-        if (ngx_http_complex_value(r, lcf->operation, &value) != NGX_OK) {
-            return NULL;
-        }
-
-        nul = ngx_strlchr(value.data, value.data + value.len, '\0');
-        if (nul) {
-            value.len = nul - value.data;
-        }
-    }
-
-    if (lcf->operation == NULL || value.len == 0) {
-        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-        if (r->method == NGX_HTTP_UNKNOWN) {
-            ngx_str_set(&method, "OTHER");
-
-        } else {
-            method = r->method_name;
-        }
-
-        value.len = method.len + 1 + clcf->name.len;
-        value.data = ngx_pnalloc(r->pool, value.len);
-        if (value.data == NULL) {
-            return NULL;
-        }
-
-        p = ngx_cpymem(value.data, method.data, method.len);
-        *p++ = ' ';
-        ngx_memcpy(p, clcf->name.data, clcf->name.len);
-    }
-
-    len = value.len;
-
-    if (len > NGX_HTTP_TOKENAUTH_OPERATION_MAX) {
-        len = NGX_HTTP_TOKENAUTH_OPERATION_MAX;
-
-        while (len && (value.data[len] & 0xC0) == 0x80) {
-            len--;   /* do not cut a UTF-8 sequence */
-        }
-    }
-
-    p = ngx_pnalloc(r->pool, len + 1);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(p, value.data, len);
-    p[len] = '\0';
-
-    return (char *) p;
 }
 
 

@@ -398,6 +398,10 @@ ngx_http_tokenauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     if (conf->enable) {
+        if (ngx_http_tokenauth_prepare_operation(cf, conf) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
         mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_tokenauth_module);
         mcf->used = 1;
     }

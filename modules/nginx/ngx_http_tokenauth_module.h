@@ -41,13 +41,20 @@ typedef struct {
     char                      *fixed_resource; /* the resource as a C string when it holds no
                                                 variable */
     ngx_http_complex_value_t  *operation;    /* tokenauth_operation; NULL: "METHOD location" */
+    char                      *fixed_operation; /* the operation as a C string when it holds no
+                                                variable */
+    char                     **method_operations; /* "METHOD location", the default
+                                                operation, for each method nginx knows (in the
+                                                order of ngx_http_tokenauth_operation.c); set
+                                                with "tokenauth on" */
     ngx_str_t                  realm;        /* tokenauth_realm */
     ngx_str_t                  challenge;    /* Bearer realm="..." (the realm escaped) */
 } ngx_http_tokenauth_loc_conf_t;
 
 
 /* What the module decided for one request. It outlives internal redirects (error_page, try_files,
-   named locations), so that the variables, the error page and the log phase still see it. */
+   named locations), so that the variables, the error page and the log phase still see it; it is
+   the worker's, reused once the request's pool is destroyed. */
 typedef struct {
     ta_verdict                 verdict;      /* the library's answer */
     ngx_str_t                  scopes;       /* the scopes checked (for scope="..." and to see
@@ -56,6 +63,7 @@ typedef struct {
                                                 none */
     ngx_str_t                  challenge;    /* the refusing location's Bearer realm="..." */
     char                      *operation;    /* the usage operation, NUL-terminated */
+    void                      *next_free;    /* in the worker's list of unused contexts */
     ngx_uint_t                 refusal;      /* the HTTP status refused with; 0 when passed */
     ta_status                  body_status;  /* whose ta_error_json() is the refusal's body */
     ngx_uint_t                 uri_changes;  /* r->uri_changes at the refusal: a later internal
@@ -85,6 +93,12 @@ ngx_int_t ngx_http_tokenauth_log_handler(ngx_http_request_t *r);
 /* This request's context, also after an internal redirect cleared r->ctx; NULL when the module
    did not check this request. */
 ngx_http_tokenauth_ctx_t *ngx_http_tokenauth_get_ctx(ngx_http_request_t *r);
+
+/* The usage operation (ngx_http_tokenauth_operation.c): made at configuration time where it holds
+   no variable; for a request, a NUL-terminated string in the configuration or in r->pool. */
+ngx_int_t ngx_http_tokenauth_prepare_operation(ngx_conf_t *cf,
+    ngx_http_tokenauth_loc_conf_t *lcf);
+char *ngx_http_tokenauth_operation(ngx_http_request_t *r, ngx_http_tokenauth_loc_conf_t *lcf);
 
 /* The response headers (ngx_http_tokenauth_headers.c). */
 ngx_int_t ngx_http_tokenauth_refusal_headers(ngx_http_request_t *r,

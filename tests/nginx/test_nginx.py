@@ -2,10 +2,10 @@
 
 Covers the status table (every refusal's status, JSON body and headers), RFC 6750 challenges, the
 access phase after allow/deny, subrequests, error_page, variables, bad input (nothing crashes,
-nothing secret is logged), usage recorded from the log phase, grants scoped to resources
-(tokenauth_resource), an unusable store (503, the worker lives on and recovers), and four workers:
-the store opened in each worker and never in the master, a revocation from another process refused
-at once by every worker, usage flushed on reload.
+nothing secret is logged), usage recorded from the log phase (and the operation it is counted
+under), grants scoped to resources (tokenauth_resource), an unusable store (503, the worker lives on
+and recovers), and four workers: the store opened in each worker and never in the master, a
+revocation from another process refused at once by every worker, usage flushed on reload.
 
     test_nginx.py --work DIR      prints every failed check, then "N passed, N failed"
 """
@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.parse
 from typing import Callable, List
 
 import tokenauth
@@ -476,6 +477,52 @@ def workers(work: str) -> None:
     store.close()
 
 
+# ------------------------------------------------------------------------------ operations
+
+#: The location names that default operations are made of, and tokenauth_operation with and without
+#: variables; one name long enough to be cut (inside a two-byte character) at 200 bytes.
+LONG_LOCATION = "/long/" + "x" * 189 + "\u00e9/"
+OPERATIONS = r"""
+    tokenauth_store @DB@;
+    server {
+        listen 127.0.0.1:@PORT@;
+        tokenauth on;
+        location /default/ { proxy_pass http://127.0.0.1:@UPSTREAM@; }
+        location /fixed/ { tokenauth_operation "list things"; proxy_pass http://127.0.0.1:@UPSTREAM@; }
+        location /fixed-long/ { tokenauth_operation "@LONG_OPERATION@"; proxy_pass http://127.0.0.1:@UPSTREAM@; }
+        location /from-arg/ { tokenauth_operation $arg_op; proxy_pass http://127.0.0.1:@UPSTREAM@; }
+        location @LONG_LOCATION@ { proxy_pass http://127.0.0.1:@UPSTREAM@; }
+    }
+"""
+
+
+def operations(work: str) -> None:
+    """The operation usage is counted under, for each way of naming it."""
+    store_dir = os.path.join(work, "operations-store")
+    store = open_store(store_dir)
+    store.put_member("ops", "admin")
+    token = store.create_token("operations", "tickets:read", kind="service", actor="ops")
+    port, upstream = free_port(), free_port()
+    http_block = fill(UPSTREAM, UPSTREAM=upstream) + fill(
+        OPERATIONS, DB=os.path.join(store_dir, "tokens.db"), PORT=port, UPSTREAM=upstream,
+        LONG_OPERATION="o" * 201, LONG_LOCATION=LONG_LOCATION)
+    nginx = Nginx(os.path.join(work, "operations"), http_block).start()
+    try:
+        headers = {"Authorization": "Bearer " + token.secret}
+        for method, path in (("GET", "/default/"), ("DELETE", "/default/"), ("PURGE", "/default/"),
+                             ("GET", "/fixed/"), ("GET", "/fixed-long/"), ("GET", "/from-arg/?op=custom"),
+                             ("GET", "/from-arg/"), ("GET", urllib.parse.quote(LONG_LOCATION))):
+            r = request(port, method, path, headers)
+            check(r.status == 200, f"operations: {method} {path}: {r.status}")
+    finally:
+        nginx.stop()
+    ops = store.stats(token.id).get("by_operation", {})
+    want = {"GET /default/": 1, "DELETE /default/": 1, "OTHER /default/": 1, "list things": 1, "o" * 200: 1,
+            "custom": 1, "GET /from-arg/": 1, "GET " + LONG_LOCATION[:195]: 1}
+    check(ops == want, f"operations: by_operation {ops}, want {want}")
+    store.close()
+
+
 # ------------------------------------------------------------------------------ nginx -t
 
 def configuration(work: str) -> None:
@@ -536,6 +583,7 @@ def main() -> int:
     section("configuration (nginx -t)", lambda: configuration(work))
     section("gateway (status table, answers, bad input, usage)", lambda: gateway_checks(work))
     section("resources (tokenauth_resource)", lambda: resources(work))
+    section("operations (tokenauth_operation and its default)", lambda: operations(work))
     section("unusable store", lambda: unusable_store(work))
     section("four workers (store per worker, revocation, reload)", lambda: workers(work))
     for failure in failures:

@@ -1,7 +1,4 @@
 import COpenSSL
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A SHA-256 digest held inline (no heap), the key of the verification index. Digests of random
 /// secrets are uniformly distributed, so one word is a perfectly good hash.
@@ -43,34 +40,13 @@ struct Digest: Hashable, Sendable {
         withUnsafeBytes(of: self) { mine in stored.withUnsafeBytes { Crypto.constantTimeEqual(mine, $0) } }
     }
 
-    /// SHA-256 of `input` with this thread's reusable digest context: OpenSSL 3's fast path (the
-    /// algorithm fetched once, the context reused) — no allocation per call.
+    /// SHA-256 of `input`, with the context on the stack (`ta_sha256` in the COpenSSL shim): no
+    /// allocation, no thread-local lookup, no provider dispatch per call.
     static func sha256(_ input: UnsafeRawBufferPointer) -> Digest? {
-        guard let context = ThreadDigestContext.current else { return nil }
         var digest = Digest()
         let ok = withUnsafeMutableBytes(of: &digest) { out in
-            var length: UInt32 = 0
-            return EVP_DigestInit_ex2(context, Crypto.sha256Algorithm, nil) == 1
-                && EVP_DigestUpdate(context, input.baseAddress, input.count) == 1
-                && EVP_DigestFinal_ex(context, out.baseAddress?.assumingMemoryBound(to: UInt8.self), &length) == 1
-                && length == UInt32(Crypto.digestLength)
+            ta_sha256(input.baseAddress, input.count, out.baseAddress?.assumingMemoryBound(to: UInt8.self)) == 1
         }
         return ok ? digest : nil
-    }
-}
-
-/// One `EVP_MD_CTX` per thread, freed when the thread ends.
-private enum ThreadDigestContext {
-    private static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key) { EVP_MD_CTX_free(OpaquePointer($0)) }
-        return key
-    }()
-
-    static var current: OpaquePointer? {
-        if let existing = pthread_getspecific(key) { return OpaquePointer(existing) }
-        guard let context = EVP_MD_CTX_new() else { return nil }
-        pthread_setspecific(key, UnsafeRawPointer(context))
-        return context
     }
 }

@@ -2,10 +2,6 @@ import COpenSSL
 
 /// The few OpenSSL primitives the library needs: the CSPRNG, SHA-256, constant-time comparison.
 enum Crypto {
-    /// SHA-256, fetched once (OpenSSL 3): the one-shot `SHA256()` and `EVP_get_digestbyname` paths pay
-    /// an implicit fetch on every call. Hashing itself is `Digest.sha256`.
-    nonisolated(unsafe) static let sha256Algorithm: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
-
     static let digestLength = 32
 
     /// `count` bytes from `RAND_bytes`, or nil if the generator failed (never silently weak).

@@ -12,6 +12,17 @@ extension TokenStore {
     /// committed, anywhere.
     public func recordUsage(tokenID: UnsafeRawBufferPointer, operation: UnsafeRawBufferPointer, httpStatus: Int) throws {
         try checkOwnedByThisProcess()
+        // Only the UTC day of the count is kept: the coarse clock, which stamps a verification's use.
+        let now = clock.coarseNowMS
+        let key = TokenIDKey(tokenID)
+        // The usual call: a token this thread counted since the last flush, whose id was valid then
+        // (only checked ids are counted), with a valid operation and status. Anything else is
+        // checked below, in the order its errors are reported.
+        if let key, (100...599).contains(httpStatus), (try? Validate.operation(operation)) != nil,
+           try usage.recordOperationIfProven(key, operation: operation, httpStatus: httpStatus, at: now,
+                                             stillHolds: { try stillHolds($0) }) {
+            return
+        }
         guard Validate.isIdentifier(tokenID) else {
             guard let text = String(validating: tokenID, as: UTF8.self) else { throw TokenAuthError.invalid("token_id is not valid UTF-8") }
             _ = try Validate.identifier(text, "token id")
@@ -19,20 +30,13 @@ extension TokenStore {
         }
         try Validate.operation(operation)
         guard (100...599).contains(httpStatus) else { throw TokenAuthError.invalid("http_status must be 100..599") }
-        let now = clock.nowMS
-        if let key = TokenIDKey(tokenID) {
-            if try usage.recordOperationIfProven(key, operation: operation, httpStatus: httpStatus, at: now,
-                                                 stillHolds: { try stillHolds($0) }) {
-                return
-            }
-            if let digest = usage.knownDigest(key), try index.holds(digest) {
-                return usage.recordOperation(key, proof: .indexed(digest), operation: operation, httpStatus: httpStatus, at: now)
-            }
+        if let key, let digest = usage.knownDigest(key), try index.holds(digest) {
+            return usage.recordOperation(key, proof: .indexed(digest), operation: operation, httpStatus: httpStatus, at: now)
         }
         // Not counted through the index (or changed since): ask the database.
         let id = try Validate.identifier(String(decoding: tokenID, as: UTF8.self), "token id")
         let before = backend.commitSignal.fingerprint()
-        guard let key = TokenIDKey(tokenID), try backend.read({ try $0.tokenExists(id: id) }) else {
+        guard let key, try backend.read({ try $0.tokenExists(id: id) }) else {
             throw TokenAuthError(.notFound, "no token with id \"\(id)\"")
         }
         usage.recordOperation(key, proof: before.map(ExistenceProof.unchangedSince), operation: operation,
