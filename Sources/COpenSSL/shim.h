@@ -21,3 +21,12 @@ static inline int ta_sha256(const void *input, size_t length, unsigned char *out
            && SHA256_Final(out, &context) == 1;
 #pragma clang diagnostic pop
 }
+
+/* SHA-256 of `input` into `out` (32 bytes) through EVP, so that OpenSSL chooses the provider: the
+   FIPS provider when the default properties ask for it. 1 on success. */
+static inline int ta_sha256_provided(const void *input, size_t length, unsigned char *out)
+{
+    unsigned int size = 0;
+
+    return EVP_Digest(input, length, out, &size, EVP_sha256(), NULL) == 1 && size == 32;
+}

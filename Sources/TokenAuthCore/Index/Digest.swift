@@ -40,12 +40,19 @@ struct Digest: Hashable, Sendable {
         withUnsafeBytes(of: self) { mine in stored.withUnsafeBytes { Crypto.constantTimeEqual(mine, $0) } }
     }
 
+    /// Whether OpenSSL's default properties ask for FIPS (`fips=yes` in openssl.cnf): then every
+    /// digest goes through EVP and the FIPS provider.
+    static let throughProvider = EVP_default_properties_is_fips_enabled(nil) == 1
+
     /// SHA-256 of `input`, with the context on the stack (`ta_sha256` in the COpenSSL shim): no
-    /// allocation, no thread-local lookup, no provider dispatch per call.
-    static func sha256(_ input: UnsafeRawBufferPointer) -> Digest? {
+    /// allocation, no thread-local lookup, no provider dispatch per call. With `throughProvider`
+    /// (FIPS mode), through EVP instead (`ta_sha256_provided`).
+    static func sha256(_ input: UnsafeRawBufferPointer, throughProvider: Bool = Digest.throughProvider) -> Digest? {
         var digest = Digest()
         let ok = withUnsafeMutableBytes(of: &digest) { out in
-            ta_sha256(input.baseAddress, input.count, out.baseAddress?.assumingMemoryBound(to: UInt8.self)) == 1
+            let bytes = out.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            return throughProvider ? ta_sha256_provided(input.baseAddress, input.count, bytes) == 1
+                                   : ta_sha256(input.baseAddress, input.count, bytes) == 1
         }
         return ok ? digest : nil
     }
