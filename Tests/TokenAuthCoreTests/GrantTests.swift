@@ -34,12 +34,13 @@ final class GrantTests: XCTestCase {
     }
 
     /// Every byte value in every position of a 9-byte name (the word-at-a-time check reads words
-    /// of 8), segments of every length up to 70, then random names of up to 300 bytes over an alphabet rich in `/`, `*` and bytes no
-    /// name holds, with segments near 64 bytes: the check agrees with the definition on each.
+    /// of 8) and of a 3-byte one (checked byte by byte), segments of every length up to 70, then
+    /// random names of up to 300 bytes over an alphabet rich in `/`, `*` and bytes no name holds,
+    /// with segments near 64 bytes: the check agrees with the definition on each.
     func testWellFormednessMatchesTheDefinition() {
-        for position in 0..<9 {
+        for (base, position) in (0..<9).map({ ("abcd/efgh", $0) }) + (0..<3).map({ ("a/b", $0) }) {
             for value in UInt8.min...UInt8.max {
-                var name = Array("abcd/efgh".utf8)
+                var name = Array(base.utf8)
                 name[position] = value
                 for wildcards in [false, true] {
                     XCTAssertEqual(name.withUnsafeBytes { ResourcePattern.isWellFormed($0, wildcards: wildcards) },

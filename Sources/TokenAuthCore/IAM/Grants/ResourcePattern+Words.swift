@@ -46,7 +46,7 @@ extension ResourcePattern {
     /// set (`| 0x20`, lower case) is in `a` … `z` is exactly a letter of either case. A byte with
     /// its high bit set is in none (whatever its sums carried into its neighbours).
     @inline(__always)
-    private static func segmentBytesOrSlashes(_ word: UInt64) -> UInt64 {
+    static func segmentBytesOrSlashes(_ word: UInt64) -> UInt64 {
         let inRanges = bytes(of: word, from: 0x2D, through: 0x3A) | bytes(of: word, from: 0x5F, through: 0x5F)
             | bytes(of: word | ones &* 0x20, from: 0x61, through: 0x7A)
         return inRanges & ~word

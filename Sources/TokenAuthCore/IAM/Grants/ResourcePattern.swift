@@ -97,12 +97,10 @@ public enum ResourcePattern {
         return true
     }
 
-    /// `[A-Za-z0-9._:-]`: a bit per byte value, bytes 0...63 in the first mask, 64...127 in the second.
+    /// `[A-Za-z0-9._:-]`: the word-wise class (`segmentBytesOrSlashes`) of a word that holds only
+    /// this byte, without `/`, so that the class has one definition.
     @inline(__always)
     private static func isSegmentByte(_ byte: UInt8) -> Bool {
-        let digitsAndPunctuation: UInt64 = 0x07FF_6000_0000_0000 // - . 0-9 :
-        let letters: UInt64 = 0x07FF_FFFE_87FF_FFFE // A-Z _ a-z
-        let mask = byte < 64 ? digitsAndPunctuation : byte < 128 ? letters : 0
-        return (mask >> UInt64(byte & 63)) & 1 != 0
+        byte != slash && segmentBytesOrSlashes(UInt64(byte)) & 0x80 != 0
     }
 }
