@@ -8,9 +8,10 @@
  * N - min(N/2, 20,000) with ta_token_create_batch (TA_BATCH_MAX per call), the rest with one
  * ta_token_create call each — keeps their secrets in memory only (never printed, never written) and
  * measures, in every run and on the same token set and the same shuffled access order:
- *   floor   C: SHA-256 of the presented token with OpenSSL 3's fast path (EVP_MD_fetch once, one
- *           EVP_MD_CTX reused: EVP_DigestInit_ex2/Update/Final_ex) + an open-addressing hash table
- *           lookup of the digest + CRYPTO_memcmp;
+ *   floor   C: SHA-256 of the presented token with the context on the stack (SHA256_Init/Update/
+ *           Final, the assembly the EVP layer runs, without its per-call allocation and provider
+ *           dispatch: what the library does) + an open-addressing hash table lookup of the digest
+ *           + CRYPTO_memcmp;
  *   naive   C: per verify, SHA-256 + a prepared SELECT by digest on an indexed SQLite table (WAL)
  *           + an UPDATE of last_used (autocommit), with synchronous=NORMAL and =FULL;
  *   libtokenauth: cold (first verify after ta_open: mean and p99 per call), hot, unknown
@@ -44,8 +45,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* SHA256_Init/Update/Final are deprecated in OpenSSL 3, kept through 3.x, and what the library uses. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
 #include <tokenauth.h>
@@ -214,7 +217,6 @@ typedef struct {
 
 static fslot *ftab;
 static uint64_t fmask;
-static EVP_MD *sha256_md;
 
 static inline uint64_t load64(const uint8_t *p) {
     uint64_t v;
@@ -222,10 +224,10 @@ static inline uint64_t load64(const uint8_t *p) {
     return v;
 }
 
-static inline void sha256_fast(EVP_MD_CTX *ctx, const char *s, size_t n, uint8_t out[32]) {
-    unsigned int len = 0;
-    if (EVP_DigestInit_ex2(ctx, sha256_md, NULL) != 1 || EVP_DigestUpdate(ctx, s, n) != 1 ||
-        EVP_DigestFinal_ex(ctx, out, &len) != 1 || len != 32)
+/* SHA-256 with the context on the stack, as the library hashes (Sources/COpenSSL/shim.h). */
+static inline void sha256_fast(const void *s, size_t n, uint8_t out[32]) {
+    SHA256_CTX c;
+    if (SHA256_Init(&c) != 1 || SHA256_Update(&c, s, n) != 1 || SHA256_Final(out, &c) != 1)
         die("SHA-256 failed");
 }
 
@@ -246,9 +248,9 @@ static void floor_build(const uint8_t *digests, size_t n) {
 }
 
 /* The floor's verify: hash, probe, constant-time compare. Returns the token index or -1. */
-static inline long floor_verify(EVP_MD_CTX *ctx, const char *token) {
+static inline long floor_verify(const char *token) {
     uint8_t d[32];
-    sha256_fast(ctx, token, strlen(token), d);
+    sha256_fast(token, strlen(token), d);
     uint64_t h = load64(d) & fmask;
     while (ftab[h].used) {
         if (CRYPTO_memcmp(ftab[h].d, d, 32) == 0) return ftab[h].id;
@@ -267,16 +269,16 @@ typedef struct {
 } timing;
 
 /* The floor over `p` from `start`, `ops` operations (or until cap_ns), after `warm` untimed ones. */
-static timing floor_loop(EVP_MD_CTX *ctx, const pool *p, size_t start, size_t warm, size_t ops, bool expect_hit,
+static timing floor_loop(const pool *p, size_t start, size_t warm, size_t ops, bool expect_hit,
                          uint64_t cap_ns) {
     timing t = {0, 0, 0, 0};
     volatile long sink = 0;
-    for (size_t i = 0; i < warm; i++) sink += floor_verify(ctx, pool_at(p, start + ops + i));
+    for (size_t i = 0; i < warm; i++) sink += floor_verify(pool_at(p, start + ops + i));
     uint64_t t0 = now_ns(), t1;
     size_t i = 0;
     for (; i < ops; i++) {
         if (cap_ns && (i & 255) == 0 && i && now_ns() - t0 > cap_ns) break;
-        long r = floor_verify(ctx, pool_at(p, start + i));
+        long r = floor_verify(pool_at(p, start + i));
         t.bad += (r >= 0) != expect_hit;
         sink += r;
     }
@@ -353,22 +355,19 @@ static void *thread_main(void *arg) {
         CPU_SET(a->cpu, &set);
         (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
     }
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     ta_verdict v;
     uint8_t d[32];
-    if (!ctx) die("EVP_MD_CTX_new");
     /* One untimed verify per thread: the library's per-thread digest context, OpenSSL's state. */
     if (a->lib) (void)verify_request(a->store, pool_at(a->p, a->start), "tickets:read", a->operation, &v);
-    else sha256_fast(ctx, "warm", 4, d);
+    else sha256_fast("warm", 4, d);
     pthread_barrier_wait(a->bar);
     a->t0 = now_ns();
     for (size_t i = 0; i < a->ops; i++) {
         if (a->lib)
             a->bad += verify_request(a->store, pool_at(a->p, a->start + i), "tickets:read", a->operation, &v) != TA_OK;
-        else a->bad += floor_verify(ctx, pool_at(a->p, a->start + i)) < 0;
+        else a->bad += floor_verify(pool_at(a->p, a->start + i)) < 0;
     }
     a->t1 = now_ns();
-    EVP_MD_CTX_free(ctx);
     return NULL;
 }
 
@@ -438,7 +437,7 @@ static sqlite3 *naive_build(const char *path, const uint8_t *digests, size_t n, 
 }
 
 /* What a gateway author writes by hand: hash, SELECT by digest, check, UPDATE last_used. */
-static timing naive_loop(sqlite3 *db, EVP_MD_CTX *ctx, const pool *p, size_t start, size_t ops, uint64_t cap_ns,
+static timing naive_loop(sqlite3 *db, const pool *p, size_t start, size_t ops, uint64_t cap_ns,
                          bool with_update) {
     sqlite3_stmt *sel, *upd;
     timing t = {0, 0, 0, 0};
@@ -454,7 +453,7 @@ static timing naive_loop(sqlite3 *db, EVP_MD_CTX *ctx, const pool *p, size_t sta
         if (k > warm && ((k - warm) & 15) == 0 && cap_ns && now_ns() - t0 > cap_ns) break;
         uint8_t d[32];
         const char *tok = pool_at(p, start + k);
-        sha256_fast(ctx, tok, strlen(tok), d);
+        sha256_fast(tok, strlen(tok), d);
         sqlite3_bind_blob(sel, 1, d, 32, SQLITE_STATIC);
         bool ok = false;
         sqlite3_int64 id = 0;
@@ -551,7 +550,6 @@ static void row(const char *what, int m, const char *ratio_text, const char *tar
 /* ------------------------------------------------------------------ paired measurement */
 
 #define SLICES 10
-static EVP_MD_CTX *main_ctx;
 static double paired_floor[M_COUNT][MAX_RUNS]; /* the floor measured alongside res[m][run] */
 
 /* `ops` library verifies over `lp` and as many floor verifies over `fp`, in SLICES alternating slices,
@@ -564,11 +562,11 @@ static void paired(int m, ta_store *s, const pool *lp, const char *scopes, ta_st
     size_t lo = 0, fo = 0;
     timing agg = {0, 0, 0, 0};
     if (warm) {
-        (void)floor_loop(main_ctx, fp, fp->n / 2, warm, 0, true, 0);
+        (void)floor_loop(fp, fp->n / 2, warm, 0, true, 0);
         (void)lib_loop(s, lp, 0, warm, 0, scopes, NULL, expect, 0);
     }
     for (size_t k = 0; k < slices; k++) {
-        timing f = floor_loop(main_ctx, fp, fp->n / 2 + k * per, 0, per, true, 0);
+        timing f = floor_loop(fp, fp->n / 2 + k * per, 0, per, true, 0);
         timing l = lib_loop(s, lp, k * per, 0, per, scopes, NULL, expect, 0);
         ft += f.ns * (double)f.ops;
         fo += f.ops;
@@ -646,14 +644,12 @@ static void loaded_library(char *path, size_t path_n, char *hash, size_t hash_n)
     FILE *f = fopen(proc, "rb");
     if (!f) f = fopen(path, "rb");
     if (!f) return;
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    SHA256_CTX c;
     unsigned char buf[65536], d[32];
-    unsigned int len = 0;
     size_t got;
-    EVP_DigestInit_ex2(c, sha256_md, NULL);
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0) EVP_DigestUpdate(c, buf, got);
-    EVP_DigestFinal_ex(c, d, &len);
-    EVP_MD_CTX_free(c);
+    SHA256_Init(&c);
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) SHA256_Update(&c, buf, got);
+    SHA256_Final(d, &c);
     fclose(f);
     for (int i = 0; i < 8 && (size_t)(2 * i + 2) < hash_n; i++) snprintf(hash + 2 * i, 3, "%02x", d[i]);
 }
@@ -813,11 +809,6 @@ int main(int argc, char **argv) {
     remove_db(db_path);
     remove_db(naive_path);
 
-    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!sha256_md || !ctx) die("EVP_MD_fetch(SHA256)");
-    main_ctx = ctx;
-
     /* Machine and parameters. */
     {
         char model[256] = "?", line[512];
@@ -886,7 +877,7 @@ int main(int argc, char **argv) {
         uint8_t *digests = xmalloc(n * 32);
         for (size_t i = 0; i < n; i++) {
             const char *t = tokens.tok + i * SLOT;
-            sha256_fast(ctx, t, strlen(t), digests + i * 32);
+            sha256_fast(t, strlen(t), digests + i * 32);
         }
         floor_build(digests, n);
         progress("building the naive SQLite table (one transaction)");
@@ -930,7 +921,7 @@ int main(int argc, char **argv) {
         }
 
         /* The floor. */
-        put_t(M_FLOOR_MISS, floor_loop(ctx, &unknown, 0, warm_ops, ops, false, 0));
+        put_t(M_FLOOR_MISS, floor_loop(&unknown, 0, warm_ops, ops, false, 0));
 
         /* Cold: every token's first verify after ta_open, timed one by one; RSS before and after. */
         malloc_trim(0);
@@ -1051,11 +1042,11 @@ int main(int argc, char **argv) {
             size_t nops = ops < 200000 ? ops : 200000;
             uint64_t cap = (uint64_t)naive_ms * 1000000u;
             sql_exec(naive, "PRAGMA synchronous=NORMAL");
-            put_t(M_NAIVE_SEL, naive_loop(naive, ctx, &tokens, 0, nops, cap, false));
-            put_t(M_NAIVE_NORMAL, naive_loop(naive, ctx, &tokens, nops, nops, cap, true));
+            put_t(M_NAIVE_SEL, naive_loop(naive, &tokens, 0, nops, cap, false));
+            put_t(M_NAIVE_NORMAL, naive_loop(naive, &tokens, nops, nops, cap, true));
             if (naive_full) {
                 sql_exec(naive, "PRAGMA synchronous=FULL");
-                put_t(M_NAIVE_FULL, naive_loop(naive, ctx, &tokens, 2 * nops, nops, cap, true));
+                put_t(M_NAIVE_FULL, naive_loop(naive, &tokens, 2 * nops, nops, cap, true));
             }
         }
     }
@@ -1069,7 +1060,7 @@ int main(int argc, char **argv) {
     printf("\n## N = %zu tokens, median of %d run(s)\n\n", n, runs);
     printf("| measurement | median | rate | per run (µs) | ratio | target | result |\n");
     printf("|---|---|---|---|---|---|---|\n");
-    row("floor: SHA-256 (EVP fast path) + open-addressing lookup + CRYPTO_memcmp (measured alongside hot)", M_FLOOR,
+    row("floor: SHA-256 (stack context) + open-addressing lookup + CRYPTO_memcmp (measured alongside hot)", M_FLOOR,
         "1.00× (baseline)", NULL, -1);
     snprintf(rt, sizeof rt, "%.2f× floor", ratio(M_FLOOR_MISS, M_FLOOR));
     row("floor, digest not in the table", M_FLOOR_MISS, rt, NULL, -1);
@@ -1209,8 +1200,6 @@ int main(int argc, char **argv) {
     pool_free(&fresh);
     free(ftab);
     free(cold_ns);
-    EVP_MD_CTX_free(ctx);
-    EVP_MD_free(sha256_md);
     remove_db(db_path);
     remove_db(naive_path);
     if (made_dir) rmdir(dir);
