@@ -8,6 +8,30 @@ final class TokenFormatTests: XCTestCase {
         XCTAssertEqual(CRC32.checksum([]), 0)
     }
 
+    /// The sliced CRC (16, then 4, then 1 byte per step) against the definition, one bit at a time,
+    /// at every length 0...100 (every mix of the three steps) and from running CRCs other than
+    /// the initial one.
+    func testSlicedCRC32MatchesTheBitwiseDefinition() {
+        func bitwise(_ crc: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 {
+            var crc = crc
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+            }
+            return crc
+        }
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<100).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        for count in 0...100 {
+            for start: UInt32 in [0xFFFF_FFFF, 0, 0x1234_5678] {
+                let sliced = bytes.withUnsafeBufferPointer { buffer in
+                    buffer.baseAddress.map { CRC32.update(start, $0, count) } ?? start
+                }
+                XCTAssertEqual(sliced, bitwise(start, bytes[..<count]), "\(count) bytes from \(start)")
+            }
+        }
+    }
+
     func testSixDigitBase62RoundTrip() {
         for value: UInt32 in [0, 1, 61, 62, 0xFFFF_FFFF, 0x1234_5678] {
             let digits = Base62.sixDigits(value)
