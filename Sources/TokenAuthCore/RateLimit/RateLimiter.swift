@@ -77,9 +77,11 @@ final class RateLimiter: Sendable {
             return mustAnswer ? BucketReading(allowed: false, remaining: 0, resetMS: 0, retryAfterMS: 1) : nil
         }
         let rule = GCRA(limit)
-        let table = handleOnly ? ownTable : hostTable
-        if let reading = table?.take(digest, rule, now: now, spend: spend) { return reading }
-        if let token { unshared.record(tableFull: table != nil, tokenID: token, at: wallNow) }
+        // Each table read in place, not picked into a local first: that copy retained it.
+        let reading = handleOnly ? ownTable?.take(digest, rule, now: now, spend: spend)
+                                 : hostTable?.take(digest, rule, now: now, spend: spend)
+        if let reading { return reading }
+        if let token { unshared.record(tableFull: (handleOnly ? ownTable : hostTable) != nil, tokenID: token, at: wallNow) }
         return takeOverflow(digest, rule, now: now, spend: spend)
     }
 

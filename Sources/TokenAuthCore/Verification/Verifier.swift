@@ -3,19 +3,20 @@
 /// For a token seen before it hashes, looks up memory and updates the entry's counters in place,
 /// under the entry's shard lock: no SQL, no allocation, no reference counting.
 /// A struct holding its parts unretained: the store owns them and outlives every call, and a shared
-/// object whose reference count every verifying thread wrote would serialise them. The index and
-/// the clock, used on every call, are reached through `_withUnsafeGuaranteedRef` (no retain at all).
+/// object whose reference count every verifying thread wrote would serialise them. The index, the
+/// clock and the rate limiter are reached through `_withUnsafeGuaranteedRef` (no retain at all: a
+/// method called through an `unowned(unsafe)` reference still retains it for the call).
 struct Verifier: @unchecked Sendable {
     private let index: Unmanaged<TokenIndex>
     private let format: TokenFormat
-    private unowned(unsafe) let limiter: RateLimiter
+    private let limiter: Unmanaged<RateLimiter>
     private unowned(unsafe) let usage: UsageRecorder
     private let clock: Unmanaged<StoreClock>
 
     init(index: TokenIndex, format: TokenFormat, limiter: RateLimiter, usage: UsageRecorder, clock: StoreClock) {
         self.index = Unmanaged.passUnretained(index)
         self.format = format
-        self.limiter = limiter
+        self.limiter = Unmanaged.passUnretained(limiter)
         self.usage = usage
         self.clock = Unmanaged.passUnretained(clock)
     }
@@ -57,7 +58,7 @@ struct Verifier: @unchecked Sendable {
                 }
                 // The fleet's round trip, outside the index's lock; then the whole decision again.
                 try clock._withUnsafeGuaranteedRef { clock in
-                    try limiter.lease(digest, limit, now: clock.windowNowNS, pinnedUS: clock.pinnedUS)
+                    try limiter._withUnsafeGuaranteedRef { try $0.lease(digest, limit, now: clock.windowNowNS, pinnedUS: clock.pinnedUS) }
                 }
                 leases += 1
             }
@@ -110,8 +111,11 @@ struct Verifier: @unchecked Sendable {
 
         if let limit = token.rateLimit {
             let windowNow = clock._withUnsafeGuaranteedRef { $0.windowNowNS }
-            guard let reading = limiter.take(token.digest, limit, now: windowNow, spend: counting && facts.status == .ok,
-                                             reporting: counting ? token.id : nil, wallNow: now, mustAnswer: mustAnswer) else {
+            let reading = limiter._withUnsafeGuaranteedRef {
+                $0.take(token.digest, limit, now: windowNow, spend: counting && facts.status == .ok,
+                        reporting: counting ? token.id : nil, wallNow: now, mustAnswer: mustAnswer)
+            }
+            guard let reading else {
                 return .leaseFirst(limit)
             }
             if !reading.allowed {
