@@ -37,7 +37,8 @@ protocol StorageReader {
     /// Up to `limit` tokens in descending id order (newest first: ids are time-ordered), those with
     /// an id below `before` when it is given, only of `kind` and `owner` when given. Walks the id index.
     func tokens(before: String?, kind: TokenKind?, owner: String?, limit: Int) throws -> [TokenRecord]
-    func tokenExists(id: String) throws -> Bool
+    /// The SHA-256 digest of the token `id`, or nil when there is no such token.
+    func tokenDigest(id: String) throws -> [UInt8]?
     func dailyUsage(tokenID: String, fromDay: Int64) throws -> [DailyUsage]
     func usageCounts(tokenID: String, dimension: UsageDimension, fromDay: Int64) throws -> [(key: String, count: Int64)]
     func audit(_ filter: AuditFilter) throws -> [AuditEntry]

@@ -8,8 +8,9 @@ extension TokenStore {
     /// Records what the gateway did with a verified request, for the per-operation statistics.
     /// Counted in memory like a verification's use and written by the flush. A token this handle
     /// counted a use of is known to exist through the index (no query, no allocation); any other id
-    /// is looked up in the database, and that answer serves the calling thread until anything is
-    /// committed, anywhere.
+    /// is looked up in the database. Its digest, read there, then serves through the index as well
+    /// while the token stays indexed; otherwise the answer serves until anything is committed,
+    /// anywhere.
     public func recordUsage(tokenID: UnsafeRawBufferPointer, operation: UnsafeRawBufferPointer, httpStatus: Int) throws {
         try checkOwnedByThisProcess()
         // Only the UTC day of the count is kept: the coarse clock, which stamps a verification's use.
@@ -36,8 +37,12 @@ extension TokenStore {
         // Not counted through the index (or changed since): ask the database.
         let id = try Validate.identifier(String(decoding: tokenID, as: UTF8.self), "token id")
         let before = backend.commitSignal.fingerprint()
-        guard let key, try backend.read({ try $0.tokenExists(id: id) }) else {
+        guard let key, let stored = try backend.read({ try $0.tokenDigest(id: id) }) else {
             throw TokenAuthError(.notFound, "no token with id \"\(id)\"")
+        }
+        if let digest = Digest(stored), try index.holds(digest) {
+            usage.learn(key, digest: digest)
+            return usage.recordOperation(key, proof: .indexed(digest), operation: operation, httpStatus: httpStatus, at: now)
         }
         usage.recordOperation(key, proof: before.map(ExistenceProof.unchangedSince), operation: operation,
                               httpStatus: httpStatus, at: now)

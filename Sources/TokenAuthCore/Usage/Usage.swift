@@ -88,9 +88,10 @@ final class UsageRecorder: Sendable {
     /// written sequentially (a queue per index shard took a cache miss per append).
     private let queues = ShardedLocked<[Digest]>(count: threadShards) { [] }
     static let threadShards = 64
-    /// The digest of each token counted through the index, by id (a token's digest never changes), so
-    /// that `ta_record_usage` asks the index rather than the database whether the token still exists.
-    /// Sharded by id; a full shard is emptied (its tokens come back at their next counted use).
+    /// The digest of each token counted through the index, or whose digest `ta_record_usage` read
+    /// from the database, by id (a token's digest never changes), so that `ta_record_usage` asks the
+    /// index rather than the database whether the token still exists. Sharded by id; a full shard
+    /// is emptied (its tokens come back at their next counted use or database read).
     private let known = ShardedLocked<[TokenIDKey: Digest]>(count: 64) { [:] }
     static let knownPerShard = 4096
     /// Whether this handle's `ta_record_usage` was ever asked for a digest: until then, `known` is
@@ -105,14 +106,19 @@ final class UsageRecorder: Sendable {
     func enqueue(_ digest: Digest, id: TokenID) {
         queues.withShard(Self.threadShard) { $0.append(digest) }
         guard knownWanted.load(ordering: .relaxed), let key = TokenIDKey(id) else { return }
+        learn(key, digest: digest)
+    }
+
+    /// Keeps the digest of the token `key` for `knownDigest`.
+    func learn(_ key: TokenIDKey, digest: Digest) {
         known.withShard(key.shard(of: known.count)) { byID in
             if byID.count >= Self.knownPerShard, byID[key] == nil { byID.removeAll(keepingCapacity: true) }
             byID[key] = digest
         }
     }
 
-    /// The digest of the token `id`, if a use of it was counted through the index since this was
-    /// first asked (the first call starts keeping them).
+    /// The digest of the token `id`, if it was learnt (`learn`) since this was first asked: the
+    /// first call starts keeping them.
     func knownDigest(_ id: TokenIDKey) -> Digest? {
         if !knownWanted.load(ordering: .relaxed) { knownWanted.store(true, ordering: .relaxed) }
         return known.withShard(id.shard(of: known.count)) { $0[id] }

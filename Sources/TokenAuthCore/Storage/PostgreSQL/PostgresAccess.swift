@@ -158,8 +158,8 @@ final class PostgresAccess: StorageWriter {
         return try rows(page.sql, page.values(text: PGValue.text, int: PGValue.int), Self.token)
     }
 
-    func tokenExists(id: String) throws -> Bool {
-        try !rows("SELECT 1 FROM tokens WHERE id = $1", [.text(id)]) { _, _ in true }.isEmpty
+    func tokenDigest(id: String) throws -> [UInt8]? {
+        try rows("SELECT digest FROM tokens WHERE id = $1", [.text(id)]) { $0.bytes($1, 0) }.first
     }
 
     func tokenCount() throws -> Int {

@@ -147,8 +147,8 @@ struct SQLiteAccess: StorageWriter {
         return try rows(page.sql, page.values(text: SQLValue.text, int: SQLValue.int), Self.token)
     }
 
-    func tokenExists(id: String) throws -> Bool {
-        try !rows("SELECT 1 FROM tokens WHERE id = ?1", [.text(id)]) { _ in true }.isEmpty
+    func tokenDigest(id: String) throws -> [UInt8]? {
+        try rows("SELECT digest FROM tokens WHERE id = ?1", [.text(id)]) { $0.blob(0) }.first
     }
 
     func tokenCount() throws -> Int {
