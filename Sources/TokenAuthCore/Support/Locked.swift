@@ -30,19 +30,25 @@ final class Locked<Value>: @unchecked Sendable {
     }
 }
 
-/// `count` values, each behind its own mutex, in one allocation: picking a shard costs no reference
-/// counting (unlike an array of `Locked` objects). Each mutex and each value sits on its own pair of
-/// cache lines, so threads working on different shards share no written cache line.
+/// `count` values (a power of two), each behind its own mutex, in one allocation: picking a shard
+/// costs no reference counting (unlike an array of `Locked` objects) and no division. Each mutex and
+/// each value sits on its own pair of cache lines, so threads working on different shards share no
+/// written cache line.
 final class ShardedLocked<Value: ~Copyable>: @unchecked Sendable {
     let count: Int
+    private let mask: Int
     /// Bytes from one shard's mutex (or value) to the next: two cache lines, since x86 fetches pairs.
     private static var mutexStride: Int { (MemoryLayout<pthread_mutex_t>.stride + 127) / 128 * 128 }
     private static var valueStride: Int { (MemoryLayout<Value>.stride + 127) / 128 * 128 }
     private let mutexes: UnsafeMutableRawPointer
     private let values: UnsafeMutableRawPointer
 
+    /// `count` shards, rounded up to a power of two.
     init(count: Int, _ make: () -> Value) {
-        self.count = max(count, 1)
+        var shards = 1
+        while shards < count { shards <<= 1 }
+        self.count = shards
+        mask = shards - 1
         mutexes = .allocate(byteCount: self.count * Self.mutexStride, alignment: 128)
         values = .allocate(byteCount: self.count * Self.valueStride, alignment: 128)
         for index in 0..<self.count {
@@ -70,9 +76,9 @@ final class ShardedLocked<Value: ~Copyable>: @unchecked Sendable {
         (values + index * Self.valueStride).assumingMemoryBound(to: Value.self)
     }
 
-    /// Runs `body` on shard `index % count` under its mutex.
+    /// Runs `body` on shard `index mod count` under its mutex.
     func withShard<Result>(_ index: Int, _ body: (inout Value) throws -> Result) rethrows -> Result {
-        let slot = index % count
+        let slot = index & mask
         let mutex = mutex(slot)
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }

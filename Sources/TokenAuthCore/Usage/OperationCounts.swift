@@ -196,10 +196,11 @@ struct TokenIDKey: Hashable {
 
     var string: String { withUnsafeBytes(of: words) { String(decoding: $0.prefix(Int(length)), as: UTF8.self) } }
 
-    /// Which of `count` shards the key belongs to (a multiplicative hash of its words).
-    func shard(of count: Int) -> Int {
+    /// The key's shard in a `ShardedLocked` (which keeps the low bits): a multiplicative hash of
+    /// its words.
+    var shard: Int {
         let mixed = (words.0 ^ words.1 &* 31 ^ words.2 &* 961) &* 0x9E37_79B9_7F4A_7C15
-        return Int(truncatingIfNeeded: mixed >> 40) % count
+        return Int(truncatingIfNeeded: mixed >> 40)
     }
 
     static func == (a: TokenIDKey, b: TokenIDKey) -> Bool {

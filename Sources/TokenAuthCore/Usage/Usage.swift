@@ -111,7 +111,7 @@ final class UsageRecorder: Sendable {
 
     /// Keeps the digest of the token `key` for `knownDigest`.
     func learn(_ key: TokenIDKey, digest: Digest) {
-        known.withShard(key.shard(of: known.count)) { byID in
+        known.withShard(key.shard) { byID in
             if byID.count >= Self.knownPerShard, byID[key] == nil { byID.removeAll(keepingCapacity: true) }
             byID[key] = digest
         }
@@ -121,7 +121,7 @@ final class UsageRecorder: Sendable {
     /// first call starts keeping them.
     func knownDigest(_ id: TokenIDKey) -> Digest? {
         if !knownWanted.load(ordering: .relaxed) { knownWanted.store(true, ordering: .relaxed) }
-        return known.withShard(id.shard(of: known.count)) { $0[id] }
+        return known.withShard(id.shard) { $0[id] }
     }
 
     /// Moves a token's counts into the buffer: it leaves the index, was never in it, or its counts
