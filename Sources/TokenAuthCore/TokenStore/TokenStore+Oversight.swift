@@ -40,7 +40,8 @@ extension TokenStore {
         guard let key, let stored = try backend.read({ try $0.tokenDigest(id: id) }) else {
             throw TokenAuthError(.notFound, "no token with id \"\(id)\"")
         }
-        if let digest = Digest(stored), try index.holds(digest) {
+        // An index that cannot answer now (its freshness unconfirmed) leaves the database's answer.
+        if let digest = Digest(stored), (try? index.holds(digest)) == true {
             usage.learn(key, digest: digest)
             return usage.recordOperation(key, proof: .indexed(digest), operation: operation, httpStatus: httpStatus, at: now)
         }
